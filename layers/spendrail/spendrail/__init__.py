@@ -1,0 +1,1 @@
+"""spendrail: spend governance for AI customer-support chatbots."""
