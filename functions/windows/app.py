@@ -1,0 +1,29 @@
+"""Scheduled sweep: give back the budget held by requests that died between reserve and settle."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from spendrail.settings import Settings
+from spendrail.wiring import budget_ledger
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+ledger = budget_ledger(Settings.from_env())
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    report = ledger.reclaim_stale_holds()
+    metrics.add_metric(name="StaleHoldsReclaimed", unit=MetricUnit.Count, value=report.holds_reclaimed)
+    metrics.add_metric(name="StaleHoldNanosReturned", unit=MetricUnit.Count, value=report.nanos_returned)
+    logger.info("swept stale holds", extra={"report": asdict(report)})
+    return asdict(report)

@@ -1,0 +1,147 @@
+"""Values the budget ledger hands out: holds, window snapshots, threshold crossings, outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from spendrail.errors import InvalidInputError
+from spendrail.policy import BudgetPolicy
+from spendrail.state import BudgetState, Level
+from spendrail.windows import WindowKeys
+
+WindowName = Literal["daily", "monthly"]
+_RECLAIMED = "R"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Budget reserved for one request: both windows it was taken in, and when it may be reclaimed."""
+
+    tenant_id: str
+    hold_id: str
+    amount: int
+    windows: WindowKeys
+    expires_at: int
+
+    def encode(self) -> str:
+        return f"{self.amount}|{self.windows.day}|{self.windows.month}|{self.expires_at}"
+
+    def tombstone(self, reclaimed_at: int) -> str:
+        """Stored in place of a reclaimed hold, so a late settle still records its spend exactly once."""
+        return f"{_RECLAIMED}|{reclaimed_at}|{self.encode()}"
+
+    @classmethod
+    def decode(cls, tenant_id: str, hold_id: str, value: str) -> Hold:
+        amount, day, month, expires_at = value.split("|")
+        return cls(tenant_id, hold_id, int(amount), WindowKeys(day, month), int(expires_at))
+
+
+@dataclass(frozen=True)
+class StoredHold:
+    """A hold as found in the ledger: open, or reclaimed (a tombstone) at `reclaimed_at`."""
+
+    hold: Hold
+    reclaimed_at: int | None
+
+    @classmethod
+    def parse(cls, tenant_id: str, hold_id: str, value: str) -> StoredHold:
+        if value.startswith(_RECLAIMED + "|"):
+            _, reclaimed_at, rest = value.split("|", 2)
+            return cls(Hold.decode(tenant_id, hold_id, rest), int(reclaimed_at))
+        return cls(Hold.decode(tenant_id, hold_id, value), None)
+
+
+@dataclass(frozen=True)
+class WindowSnapshot:
+    name: WindowName
+    key: str
+    cap: int
+    spent: int
+    held: int
+    level: Level
+
+    @property
+    def remaining(self) -> int:
+        """What a new hold may still take: cap minus settled minus held (negative after an overshoot)."""
+        return self.cap - self.spent - self.held
+
+    @property
+    def settled_room(self) -> int:
+        """What would be left if every hold in flight were released."""
+        return self.cap - self.spent
+
+
+@dataclass(frozen=True)
+class LedgerSnapshot:
+    tenant_id: str
+    policy: BudgetPolicy
+    daily: WindowSnapshot
+    monthly: WindowSnapshot
+    # Known after a full read (snapshot(), refusals, replays); None on the hot path, which reads only counters.
+    open_holds: int | None = None
+    overshoot_nanos: int | None = None
+    overshoot_count: int | None = None
+
+    @property
+    def state(self) -> BudgetState:
+        return max(self.daily.level, self.monthly.level).state
+
+    @property
+    def windows(self) -> tuple[WindowSnapshot, WindowSnapshot]:
+        return (self.daily, self.monthly)
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A threshold passed in one window; exactly one request learns of each (for alerting)."""
+
+    tenant_id: str
+    window: WindowName
+    window_key: str
+    state: BudgetState
+
+
+class Refusal(StrEnum):
+    EXHAUSTED = "exhausted"  # settled spend leaves no room: a real stop until the window resets
+    BUSY = "busy"  # only holds in flight stand in the way: retry shortly
+
+
+@dataclass(frozen=True)
+class ReserveResult:
+    hold: Hold | None
+    snapshot: LedgerSnapshot
+    crossings: tuple[Crossing, ...] = ()
+    refusal: Refusal | None = None
+    replayed: bool = False
+
+    @property
+    def admitted(self) -> bool:
+        return self.hold is not None
+
+    @property
+    def state(self) -> BudgetState:
+        return BudgetState.STOPPED if self.refusal is Refusal.EXHAUSTED else self.snapshot.state
+
+
+@dataclass(frozen=True)
+class SettleResult:
+    snapshot: LedgerSnapshot
+    crossings: tuple[Crossing, ...] = ()
+    overshoot: int = 0
+    applied: bool = True  # False: a replay found the hold already closed, nothing was counted again
+
+
+@dataclass(frozen=True)
+class ReclaimReport:
+    tenants_checked: int = 0
+    holds_reclaimed: int = 0
+    nanos_returned: int = 0
+    tombstones_removed: int = 0
+
+
+def check_amount(amount: int, what: str) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise InvalidInputError(f"{what} must be a non-negative integer of nano-USD, got {amount!r}")
+    return amount

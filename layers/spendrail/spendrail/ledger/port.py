@@ -1,0 +1,28 @@
+"""The budget ledger interface the domain talks to; DynamoDB and in-memory implementations follow it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from spendrail.ledger.model import Hold, LedgerSnapshot, ReclaimReport, ReserveResult, SettleResult
+from spendrail.policy import BudgetPolicy
+
+
+class BudgetLedger(Protocol):
+    def put_policy(self, tenant_id: str, policy: BudgetPolicy) -> LedgerSnapshot:
+        """Create the tenant's ledger, or change its policy; a cap change applies to the next request."""
+
+    def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
+        """Hold `amount` nano-USD in both windows, or refuse. Idempotent per hold id."""
+
+    def settle(self, hold: Hold, actual: int) -> SettleResult:
+        """Record the real cost and return the unused part of the hold. Idempotent per hold."""
+
+    def release(self, hold: Hold) -> SettleResult:
+        """Return the whole hold (the call failed and cost nothing). Idempotent per hold."""
+
+    def snapshot(self, tenant_id: str) -> LedgerSnapshot:
+        """The tenant's windows as of now (a window past its end reads as a fresh one)."""
+
+    def reclaim_stale_holds(self) -> ReclaimReport:
+        """Return the holds of requests that died between reserve and settle."""

@@ -1,0 +1,74 @@
+"""Start and stop dynalite (DynamoDB on Node, installed by `make` from package.json) on a loopback port."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+DYNALITE = ROOT / "node_modules" / ".bin" / "dynalite"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def client(endpoint: str, *, max_pool: int = 64) -> Any:
+    """A DynamoDB client for a local endpoint; retries are left to the ledger's own loop."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - dynalite ignores credentials
+        config=Config(
+            retries={"max_attempts": 1, "mode": "standard"}, max_pool_connections=max_pool, parameter_validation=False
+        ),
+    )
+
+
+@contextmanager
+def running(port: int | None = None, data_dir: Path | None = None) -> Iterator[str]:
+    """Run dynalite on 127.0.0.1 until the block ends; yields its endpoint URL."""
+    if not DYNALITE.exists():
+        raise RuntimeError(f"{DYNALITE} is missing: run `make node_modules` (npm ci) first")
+    port = port or free_port()
+    args = [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port)]
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        args += ["--path", str(data_dir)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603 - our own binary
+    try:
+        _wait_listening(process, port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            raise RuntimeError(f"dynalite exited with {process.returncode}: {output}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)  # polling a port that is not open yet; not test synchronization
+    raise RuntimeError(f"dynalite did not listen on port {port} within {timeout}s")

@@ -1,0 +1,367 @@
+"""The ledger's rules, checked on both implementations: DynamoDB (on moto, sequentially) and the in-memory fake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from spendrail.errors import InvalidInputError, TenantNotFoundError
+from spendrail.ledger.dynamodb import DynamoDBLedger
+from spendrail.ledger.memory import InMemoryLedger
+from spendrail.ledger.model import Hold, Refusal
+from spendrail.ledger.port import BudgetLedger
+from spendrail.policy import BudgetPolicy
+from spendrail.state import BudgetState
+from spendrail.windows import WindowKeys
+from tests.conftest import Clock
+
+USD = 1_000_000_000
+CENT = USD // 100
+
+MakeLedger = Callable[[], BudgetLedger]
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def make_ledger(request: pytest.FixtureRequest, clock: Clock) -> MakeLedger:
+    """A factory: each call is another process (another Lambda instance) on the same store."""
+    if request.param == "memory":
+        shared = InMemoryLedger(clock=clock)
+        return lambda: shared
+    client = request.getfixturevalue("moto_dynamodb")
+    return lambda: DynamoDBLedger(client, "budget", clock=clock, sleep=lambda _: None)
+
+
+@pytest.fixture
+def ledger(make_ledger: MakeLedger) -> BudgetLedger:
+    return make_ledger()
+
+
+def policy(daily: str = "1", monthly: str = "10", **extra: Any) -> BudgetPolicy:
+    return BudgetPolicy(daily_cap_usd=daily, monthly_cap_usd=monthly, **extra)
+
+
+def admit(ledger: BudgetLedger, amount: int, tenant: str = "shop") -> Hold:
+    result = ledger.reserve(tenant, amount)
+    assert result.hold is not None, result
+    return result.hold
+
+
+# ---- reserve / settle / release ---------------------------------------------------------------------------------
+
+
+def test_a_hold_that_fits_is_admitted_and_counted_in_both_windows(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    result = ledger.reserve("shop", 30 * CENT)
+    assert result.admitted and result.refusal is None
+    assert (result.snapshot.daily.held, result.snapshot.monthly.held) == (30 * CENT, 30 * CENT)
+    assert result.snapshot.daily.remaining == 70 * CENT
+    assert result.state is BudgetState.ACTIVE
+
+
+def test_settle_records_the_real_cost_and_returns_the_rest(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 30 * CENT)
+    result = ledger.settle(hold, 12 * CENT)
+    assert result.applied and result.overshoot == 0
+    assert (result.snapshot.daily.spent, result.snapshot.daily.held) == (12 * CENT, 0)
+    assert result.snapshot.monthly.remaining == 10 * USD - 12 * CENT
+    assert ledger.snapshot("shop").open_holds == 0
+
+
+def test_release_returns_the_whole_hold(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 99 * CENT)
+    assert not ledger.reserve("shop", 2 * CENT).admitted
+    snapshot = ledger.release(hold).snapshot
+    assert (snapshot.daily.spent, snapshot.daily.held, snapshot.daily.remaining) == (0, 0, USD)
+    assert ledger.reserve("shop", USD).admitted
+
+
+def test_a_hold_that_does_not_fit_is_refused_and_nothing_is_held(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 60 * CENT)
+    ledger.settle(hold, 60 * CENT)
+    result = ledger.reserve("shop", 41 * CENT)
+    assert not result.admitted
+    assert result.refusal is Refusal.EXHAUSTED and result.state is BudgetState.STOPPED
+    assert ledger.snapshot("shop").daily.held == 0
+    assert ledger.reserve("shop", 40 * CENT).admitted  # exactly the rest still fits
+
+
+def test_holds_in_flight_refuse_as_busy_not_exhausted(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    admit(ledger, 80 * CENT)
+    result = ledger.reserve("shop", 30 * CENT)
+    assert result.refusal is Refusal.BUSY  # settled spend leaves room; only the hold in flight is in the way
+    assert result.state is BudgetState.ACTIVE
+
+
+def test_the_monthly_window_binds_too(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy(daily="5", monthly="6"))
+    ledger.settle(admit(ledger, 4 * USD), 4 * USD)
+    clock.advance(days=1)
+    result = ledger.reserve("shop", 3 * USD)
+    assert result.refusal is Refusal.EXHAUSTED
+    assert (result.snapshot.daily.remaining, result.snapshot.monthly.remaining) == (5 * USD, 2 * USD)
+
+
+def test_overshoot_records_the_truth_and_stops_the_tenant(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 50 * CENT)
+    # The provider billed more than the worst case (a price changed): the truth is recorded anyway.
+    result = ledger.settle(hold, 120 * CENT)
+    assert result.overshoot == 70 * CENT
+    assert result.snapshot.daily.spent == 120 * CENT
+    assert result.snapshot.state is BudgetState.STOPPED
+    totals = ledger.snapshot("shop")
+    assert (totals.overshoot_nanos, totals.overshoot_count) == (70 * CENT, 1)
+    assert ledger.reserve("shop", 1).refusal is Refusal.EXHAUSTED
+
+
+def test_tiny_and_huge_amounts_are_exact(ledger: BudgetLedger) -> None:
+    ledger.put_policy("whale", policy(daily="900000000", monthly="999999999999.999999999"))
+    hold = ledger.reserve("whale", 123_456_789_012_345_678, hold_id="big").hold
+    assert hold is not None
+    ledger.settle(hold, 123_456_789_012_345_677)
+    for i in range(5):
+        ledger.settle(admit(ledger, 1, tenant="whale"), 1 if i % 2 else 0)
+    snapshot = ledger.snapshot("whale")
+    assert snapshot.monthly.spent == 123_456_789_012_345_679
+    assert snapshot.monthly.remaining == 999_999_999_999_999_999_999 - 123_456_789_012_345_679
+
+
+def test_a_zero_cap_admits_nothing_but_free_holds(ledger: BudgetLedger) -> None:
+    ledger.put_policy("free", policy(daily="0", monthly="0"))
+    assert ledger.reserve("free", 1, hold_id="h1").refusal is Refusal.EXHAUSTED
+    assert ledger.snapshot("free").state is BudgetState.STOPPED
+
+
+# ---- idempotency ------------------------------------------------------------------------------------------------
+
+
+def test_replaying_a_reserve_holds_once(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    first = ledger.reserve("shop", 40 * CENT, hold_id="req-1")
+    again = ledger.reserve("shop", 40 * CENT, hold_id="req-1")
+    assert again.admitted and again.replayed and again.hold == first.hold
+    assert ledger.snapshot("shop").daily.held == 40 * CENT
+
+
+def test_replaying_settle_and_release_counts_once(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 40 * CENT)
+    assert ledger.settle(hold, 25 * CENT).applied
+    replay = ledger.settle(hold, 25 * CENT)
+    assert not replay.applied
+    assert not ledger.release(hold).applied
+    snapshot = ledger.snapshot("shop")
+    assert (snapshot.daily.spent, snapshot.daily.held, snapshot.monthly.spent) == (25 * CENT, 0, 25 * CENT)
+
+
+def test_two_instances_share_one_ledger(make_ledger: MakeLedger) -> None:
+    a, b = make_ledger(), make_ledger()
+    a.put_policy("shop", policy())
+    hold = admit(a, 70 * CENT)
+    assert b.reserve("shop", 40 * CENT).refusal is Refusal.BUSY
+    b.settle(hold, 10 * CENT)
+    assert a.snapshot("shop").daily.spent == 10 * CENT
+
+
+# ---- windows ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "before_midnight"),
+    [
+        ("Pacific/Honolulu", datetime(2026, 12, 1, 9, 59, tzinfo=UTC)),  # UTC-10
+        ("Pacific/Kiritimati", datetime(2026, 11, 30, 9, 59, tzinfo=UTC)),  # UTC+14
+    ],
+)
+def test_a_request_after_local_midnight_meets_the_new_day_and_month_at_once(
+    ledger: BudgetLedger, clock: Clock, zone: str, before_midnight: datetime
+) -> None:
+    clock.now = before_midnight
+    ledger.put_policy("shop", policy(daily="1", monthly="1.5", timezone=zone))
+    ledger.settle(admit(ledger, USD), USD)
+    assert ledger.reserve("shop", 1).refusal is Refusal.EXHAUSTED
+    clock.advance(minutes=1)  # local midnight of the 1st: a new day and a new month, no job has run
+    result = ledger.reserve("shop", USD)
+    assert result.admitted
+    assert result.snapshot.daily.key.endswith("-01") and result.snapshot.monthly.spent == 0
+
+
+def test_the_day_rolls_but_the_month_keeps_counting(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy(daily="1", monthly="1.5"))
+    ledger.settle(admit(ledger, USD), USD)
+    clock.advance(days=1)
+    assert ledger.snapshot("shop").daily.spent == 0  # reading never shows a stale window
+    result = ledger.reserve("shop", 60 * CENT)
+    assert result.refusal is Refusal.EXHAUSTED  # only $0.50 of the month is left
+    assert result.snapshot.monthly.spent == USD
+    assert ledger.reserve("shop", 50 * CENT).admitted
+
+
+def test_leap_day_and_month_end(ledger: BudgetLedger, clock: Clock) -> None:
+    clock.now = datetime(2028, 2, 28, 23, 30, tzinfo=UTC)
+    ledger.put_policy("shop", policy())
+    ledger.settle(admit(ledger, 10 * CENT), 10 * CENT)
+    clock.advance(hours=1)  # Feb 29, 2028
+    leap = ledger.reserve("shop", 20 * CENT)
+    assert leap.snapshot.daily.key == "2028-02-29"
+    assert leap.snapshot.monthly.spent == 10 * CENT
+    assert leap.hold is not None
+    ledger.settle(leap.hold, 20 * CENT)
+    clock.advance(days=1)  # March 1: both windows new
+    snapshot = ledger.reserve("shop", 1).snapshot
+    assert (snapshot.daily.key, snapshot.monthly.key, snapshot.monthly.spent) == ("2028-03-01", "2028-03", 0)
+
+
+def test_a_request_running_over_midnight_is_charged_to_the_day_it_started(ledger: BudgetLedger, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 28, 23, 59, 59, tzinfo=UTC)
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 90 * CENT)
+    clock.advance(seconds=2)
+    new_day = admit(ledger, 90 * CENT)  # the new day is not blocked by yesterday's hold
+    late = ledger.settle(hold, 50 * CENT)
+    assert late.applied
+    assert (late.snapshot.daily.spent, late.snapshot.daily.held) == (0, 90 * CENT)
+    assert late.snapshot.monthly.spent == 50 * CENT
+    assert ledger.settle(new_day, 10 * CENT).snapshot.monthly.spent == 60 * CENT
+
+
+def test_a_settle_after_the_month_rolled_stays_in_its_month(ledger: BudgetLedger, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 50 * CENT)
+    clock.advance(seconds=2)
+    admit(ledger, 1)  # December's first request rolls both windows
+    snapshot = ledger.settle(hold, 20 * CENT).snapshot
+    assert (snapshot.monthly.key, snapshot.monthly.spent, snapshot.monthly.held) == ("2026-12", 0, 1)
+
+
+def test_a_cap_change_applies_to_the_next_request(make_ledger: MakeLedger) -> None:
+    a, b = make_ledger(), make_ledger()
+    a.put_policy("shop", policy())
+    hold = admit(a, 50 * CENT)
+    assert b.reserve("shop", 60 * CENT).refusal is Refusal.BUSY
+    a.put_policy("shop", policy(daily="2"))  # raised mid-window
+    assert b.reserve("shop", 60 * CENT).admitted
+    a.put_policy("shop", policy(daily="1"))  # lowered again: $1.10 now held against $1
+    assert b.reserve("shop", 1).refusal is Refusal.BUSY
+    snapshot = a.settle(hold, 50 * CENT).snapshot
+    assert (snapshot.daily.cap, snapshot.daily.spent, snapshot.daily.held) == (USD, 50 * CENT, 60 * CENT)
+
+
+def test_thresholds_follow_the_policy(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy(soft_cap_percent=50, degrade_percent=60))
+    result = ledger.settle(admit(ledger, 55 * CENT), 55 * CENT)
+    assert result.snapshot.state is BudgetState.WARNED
+
+
+# ---- threshold crossings ----------------------------------------------------------------------------------------
+
+
+def test_each_threshold_is_announced_once_per_window(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    announced = []
+    for _ in range(12):
+        result = ledger.reserve("shop", 10 * CENT)
+        announced += result.crossings
+        if result.hold:
+            announced += ledger.settle(result.hold, 9 * CENT).crossings
+    assert [(c.window, c.state) for c in announced] == [
+        ("daily", BudgetState.WARNED),
+        ("daily", BudgetState.DEGRADED),
+        ("daily", BudgetState.STOPPED),
+    ]
+    assert {c.window_key for c in announced} == {"2026-11-28"}
+
+
+def test_one_settle_crossing_two_thresholds_announces_both(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    crossings = ledger.settle(admit(ledger, USD), 96 * CENT).crossings
+    assert [c.state for c in crossings] == [BudgetState.WARNED, BudgetState.DEGRADED]
+
+
+def test_a_new_window_announces_again(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy())
+    assert ledger.settle(admit(ledger, 85 * CENT), 85 * CENT).crossings
+    clock.advance(days=1)
+    crossings = ledger.settle(admit(ledger, 85 * CENT), 85 * CENT).crossings
+    assert [(c.window_key, c.state) for c in crossings] == [("2026-11-29", BudgetState.WARNED)]
+
+
+def test_raising_the_cap_does_not_announce_a_crossing_twice(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    assert ledger.settle(admit(ledger, 85 * CENT), 85 * CENT).crossings
+    ledger.put_policy("shop", policy(daily="2"))
+    ledger.put_policy("shop", policy(daily="1"))
+    assert ledger.settle(admit(ledger, 1 * CENT), 1 * CENT).crossings == ()
+
+
+# ---- crash safety -----------------------------------------------------------------------------------------------
+
+
+def test_a_dead_requests_hold_is_reclaimed_and_a_late_settle_still_counts_once(
+    make_ledger: MakeLedger, clock: Clock
+) -> None:
+    sweeper, worker = make_ledger(), make_ledger()
+    worker.put_policy("shop", policy())
+    hold = admit(worker, 70 * CENT)  # ...and the worker dies here
+    assert sweeper.reclaim_stale_holds().holds_reclaimed == 0  # a live hold is left alone
+    clock.advance(seconds=301)
+    report = sweeper.reclaim_stale_holds()
+    assert (report.holds_reclaimed, report.nanos_returned) == (1, 70 * CENT)
+    assert sweeper.snapshot("shop").daily.held == 0
+    assert sweeper.reclaim_stale_holds().holds_reclaimed == 0
+    # A settle that arrives after all (it was not dead, only very late) records the spend, exactly once.
+    late = worker.settle(hold, 20 * CENT)
+    assert late.applied and late.overshoot == 20 * CENT
+    assert not worker.settle(hold, 20 * CENT).applied
+    assert sweeper.snapshot("shop").daily.spent == 20 * CENT
+
+
+def test_refused_requests_reclaim_expired_holds_on_the_spot(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy())
+    admit(ledger, 90 * CENT)
+    clock.advance(minutes=6)
+    assert ledger.reserve("shop", 50 * CENT).admitted
+
+
+def test_tombstones_of_reclaimed_holds_are_cleared_after_an_hour(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 10 * CENT)
+    clock.advance(minutes=6)
+    ledger.reclaim_stale_holds()
+    clock.advance(minutes=61)
+    assert ledger.reclaim_stale_holds().tombstones_removed == 1
+    assert not ledger.release(hold).applied
+
+
+# ---- bad input --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("amount", [-1, 1.5, True, "10"])
+def test_bad_amounts_are_refused(ledger: BudgetLedger, amount: Any) -> None:
+    ledger.put_policy("shop", policy())
+    with pytest.raises(InvalidInputError):
+        ledger.reserve("shop", amount)
+    hold = admit(ledger, 10)
+    with pytest.raises(InvalidInputError):
+        ledger.settle(hold, amount)
+
+
+def test_unknown_tenants_and_bad_ids(ledger: BudgetLedger) -> None:
+    with pytest.raises(TenantNotFoundError):
+        ledger.reserve("nobody", 1)
+    with pytest.raises(TenantNotFoundError):
+        ledger.snapshot("nobody")
+    with pytest.raises(InvalidInputError):
+        ledger.reserve("bad id", 1)
+    with pytest.raises(InvalidInputError):
+        ledger.put_policy("", policy())
+    with pytest.raises(TenantNotFoundError):
+        ledger.settle(Hold("nobody", "h", 1, WindowKeys("2026-11-28", "2026-11"), 0), 1)
