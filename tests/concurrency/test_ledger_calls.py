@@ -1,0 +1,64 @@
+"""DynamoDB calls per ledger operation, counted with botocore events against dynalite (DynamoDB's return rules)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from typing import Any
+
+from local import dynalite, tables
+from spendrail.ledger.dynamodb import DynamoDBLedger
+from spendrail.policy import BudgetPolicy
+from tests.conftest import Clock
+
+CENT = 10_000_000
+
+
+def _counted(endpoint: str) -> tuple[Any, str, Counter[str]]:
+    client = dynalite.client(endpoint)
+    table = f"budget-{uuid.uuid4().hex[:8]}"
+    tables.create_tables(client, {"BudgetTable": table})
+    calls: Counter[str] = Counter()
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+    return client, table, calls
+
+
+def test_a_warm_reserve_settle_cycle_costs_two_writes_and_no_read(dynalite_endpoint: str, clock: Clock) -> None:
+    client, table, calls = _counted(dynalite_endpoint)
+    ledger = DynamoDBLedger(client, table, clock=clock)
+    ledger.put_policy("shop", BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10"))
+    ledger.snapshot("shop")
+    calls.clear()
+    for i in range(20):
+        result = ledger.reserve("shop", CENT)
+        assert result.hold is not None
+        settled = ledger.settle(result.hold, CENT - i) if i % 2 else ledger.release(result.hold)
+        assert settled.applied
+    assert calls == Counter(UpdateItem=40)
+    # The counters the hot path derived without a read agree with a full read.
+    assert settled.snapshot.daily == ledger.snapshot("shop").daily
+
+
+def test_crossing_a_threshold_costs_one_more_write(dynalite_endpoint: str, clock: Clock) -> None:
+    client, table, calls = _counted(dynalite_endpoint)
+    ledger = DynamoDBLedger(client, table, clock=clock)
+    ledger.put_policy("shop", BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10"))
+    hold = ledger.reserve("shop", 90 * CENT).hold
+    assert hold is not None
+    calls.clear()
+    assert [c.state.value for c in ledger.settle(hold, 85 * CENT).crossings] == ["warned"]
+    assert calls == Counter(UpdateItem=2)
+
+
+def test_the_first_request_of_a_new_window_rolls_it(dynalite_endpoint: str, clock: Clock) -> None:
+    client, table, calls = _counted(dynalite_endpoint)
+    ledger = DynamoDBLedger(client, table, clock=clock)
+    ledger.put_policy("shop", BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10"))
+    ledger.reserve("shop", CENT)
+    clock.advance(days=1)
+    calls.clear()
+    assert ledger.reserve("shop", CENT).admitted
+    assert calls == Counter(UpdateItem=3, GetItem=1)  # refused on the old window, read, roll, reserve
+    calls.clear()
+    assert ledger.reserve("shop", CENT).admitted
+    assert calls == Counter(UpdateItem=1)
