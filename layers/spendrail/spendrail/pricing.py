@@ -1,4 +1,4 @@
-"""The pricing catalog: model prices live in a versioned data file, not in code."""
+"""The catalog: model prices and routing rules live in a versioned data file, not in code."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -37,19 +38,60 @@ class ModelPrice(BaseModel):
         )
 
 
-class PricingCatalog(BaseModel):
+TIER_RANK = {Tier.ECONOMY: 0, Tier.STANDARD: 1, Tier.PREMIUM: 2}
+
+
+class UseCase(BaseModel):
+    """What a use case needs: the lowest model tier that serves it well, and its output budget."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    min_tier: Tier = Field(alias="minTier")
+    default_max_tokens: int = Field(alias="defaultMaxTokens", gt=0)
+    max_tokens_limit: int = Field(alias="maxTokensLimit", gt=0, le=32_768)
+    system_prompt: str = Field(alias="systemPrompt", min_length=1, max_length=4000)
+
+    @model_validator(mode="after")
+    def _default_within_limit(self) -> UseCase:
+        if self.default_max_tokens > self.max_tokens_limit:
+            raise ValueError("defaultMaxTokens must not exceed maxTokensLimit")
+        return self
+
+
+class Strategy(BaseModel):
+    """How to pick models in one budget state: the cheapest that meets the use case's tier, or the cheapest."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pick: Literal["cheapest-meeting-tier", "cheapest"]
+    fallbacks: int = Field(ge=0, le=3)
+
+
+_ROUTED_STATES = ("active", "warned", "degraded")
+
+
+class PricingCatalog(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     version: str = Field(min_length=1)
     source: str = ""
     models: tuple[ModelPrice, ...] = Field(min_length=1)
+    use_cases: dict[str, UseCase] = Field(default_factory=dict, alias="useCases")
+    strategies: dict[str, Strategy] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _unique_ids(self) -> PricingCatalog:
+    def _consistent(self) -> PricingCatalog:
         ids = [m.id for m in self.models]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"models listed twice: {', '.join(duplicates)}")
+        if self.use_cases:
+            missing = [state for state in _ROUTED_STATES if state not in self.strategies]
+            if missing:
+                raise ValueError(f"routing needs a strategy for every state: missing {', '.join(missing)}")
+        for name, use_case in self.use_cases.items():
+            if not any(TIER_RANK[m.tier] >= TIER_RANK[use_case.min_tier] for m in self.models):
+                raise ValueError(f"no model meets use case {name!r} (tier {use_case.min_tier})")
         return self
 
     def price(self, model_id: str) -> ModelPrice:
