@@ -19,15 +19,19 @@ class TenantNotFoundError(SpendrailError):
     """The tenant has no budget ledger."""
 
 
+class StoreUnavailableError(SpendrailError):
+    """A DynamoDB-backed store could not be reached or kept throttling after its retries."""
+
+
 class LedgerError(SpendrailError):
     """The budget store failed in a way the caller cannot fix by changing its input."""
 
 
-class LedgerThrottledError(LedgerError):
+class LedgerThrottledError(LedgerError, StoreUnavailableError):
     """The budget store kept throttling after every retry."""
 
 
-class LedgerUnavailableError(LedgerError):
+class LedgerUnavailableError(LedgerError, StoreUnavailableError):
     """The budget store was unreachable or timed out after every retry."""
 
 

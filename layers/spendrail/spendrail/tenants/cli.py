@@ -1,0 +1,62 @@
+"""Operator CLI until the admin API exists: create a tenant (budget + key) or revoke a key, in the deployed tables.
+
+    export BUDGET_TABLE_NAME=... TENANT_TABLE_NAME=...
+    python -m spendrail.tenants.cli create demo-store --daily 10 --monthly 100
+    ... python -m spendrail.tenants.cli revoke srk_...
+
+Uses the standard AWS credential chain (and AWS_ENDPOINT_URL_DYNAMODB for a local DynamoDB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from spendrail.errors import SpendrailError
+from spendrail.policy import BudgetPolicy
+from spendrail.settings import Settings
+from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
+from spendrail.tenants.model import DEFAULT_FALLBACK_MESSAGE, Tenant
+from spendrail.tenants.provision import provision_tenant, revoke_key
+from spendrail.wiring import budget_ledger, dynamodb_client
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m spendrail.tenants.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create", help="create or update a tenant and print a new API key")
+    create.add_argument("tenant_id")
+    create.add_argument("--daily", help="daily cap in USD (default DEFAULT_DAILY_BUDGET)")
+    create.add_argument("--monthly", help="monthly cap in USD (default DEFAULT_MONTHLY_BUDGET)")
+    create.add_argument("--timezone", default="UTC", help="IANA time zone of the budget windows")
+    create.add_argument("--fallback-message", default=DEFAULT_FALLBACK_MESSAGE)
+    revoke = commands.add_parser("revoke", help="revoke an API key")
+    revoke.add_argument("key")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    client = dynamodb_client()
+    directory = DynamoDBTenantDirectory(client, settings.tenant_table_name)
+    try:
+        if args.command == "revoke":
+            revoke_key(directory, args.key)
+            print("revoked")
+            return 0
+        policy = BudgetPolicy(
+            daily_cap_usd=args.daily or settings.default_daily_budget,
+            monthly_cap_usd=args.monthly or settings.default_monthly_budget,
+            timezone=args.timezone,
+        )
+        tenant = Tenant(args.tenant_id, args.fallback_message)
+        print(provision_tenant(directory, budget_ledger(settings, client), tenant, policy))
+    except (SpendrailError, ValidationError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

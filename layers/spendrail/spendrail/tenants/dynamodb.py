@@ -1,0 +1,64 @@
+"""TenantDirectory on the tenant table: ``KEY#<sha256>`` items map key hashes to tenants, ``TENANT#<id>`` profiles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from spendrail.errors import StoreUnavailableError
+from spendrail.tenants.model import KeyRecord, KeyStatus, Tenant
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+class DynamoDBTenantDirectory:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def key(self, key_hash: str) -> KeyRecord | None:
+        item = self._get(f"KEY#{key_hash}", "KEY")
+        if item is None:
+            return None
+        return KeyRecord(key_hash, item["tenant_id"]["S"], KeyStatus(item["status"]["S"]))
+
+    def tenant(self, tenant_id: str) -> Tenant | None:
+        item = self._get(f"TENANT#{tenant_id}", "PROFILE")
+        if item is None:
+            return None
+        return Tenant(tenant_id, item["fallback_message"]["S"])
+
+    def put_tenant(self, tenant: Tenant) -> None:
+        self._put(
+            {
+                "pk": {"S": f"TENANT#{tenant.tenant_id}"},
+                "sk": {"S": "PROFILE"},
+                "fallback_message": {"S": tenant.fallback_message},
+            }
+        )
+
+    def put_key(self, record: KeyRecord) -> None:
+        self._put(
+            {
+                "pk": {"S": f"KEY#{record.key_hash}"},
+                "sk": {"S": "KEY"},
+                "tenant_id": {"S": record.tenant_id},
+                "status": {"S": record.status.value},
+            }
+        )
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        try:
+            response = self._client.get_item(TableName=self._table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"tenant directory unavailable: {exc}") from exc
+        item: dict[str, Any] | None = response.get("Item")
+        return item
+
+    def _put(self, item: dict[str, Any]) -> None:
+        try:
+            self._client.put_item(TableName=self._table, Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailableError(f"tenant directory unavailable: {exc}") from exc

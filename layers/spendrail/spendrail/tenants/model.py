@@ -1,0 +1,49 @@
+"""Tenants and their API keys. A key is shown once at creation; only its SHA-256 is ever stored."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+KEY_PREFIX = "srk_"
+# 32 random bytes -> 43 characters of URL-safe base64.
+_KEY_FORMAT = re.compile(r"^srk_[A-Za-z0-9_-]{43}$")
+DEFAULT_FALLBACK_MESSAGE = (
+    "Our assistant is taking a short break. Please leave your question with our support team and we will get back "
+    "to you soon."
+)
+
+
+class KeyStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: str
+    fallback_message: str = DEFAULT_FALLBACK_MESSAGE
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    key_hash: str
+    tenant_id: str
+    status: KeyStatus
+
+
+def new_api_key() -> str:
+    """A new tenant API key: 32 bytes from the OS's CSPRNG."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def is_well_formed(key: str) -> bool:
+    return bool(_KEY_FORMAT.fullmatch(key))
+
+
+def key_hash(key: str) -> str:
+    """SHA-256 hex: keys carry 256 bits of entropy, so a fast hash is enough (no guessing to slow down)."""
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
