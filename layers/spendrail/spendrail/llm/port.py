@@ -1,0 +1,72 @@
+"""The LLM client interface the chat service talks to, and what a call returns or raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from spendrail.errors import SpendrailError
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    model: str
+    fallbacks: tuple[str, ...]
+    messages: tuple[Message, ...]
+    max_tokens: int
+    user: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int
+    output_tokens: int
+    cost_usd: Decimal | None  # the provider's billed amount; None when it did not say
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str  # the model that actually answered (a fallback may have)
+    usage: Usage
+    finish_reason: str
+    raw: dict[str, object]  # the response body, for request logging (Helicone)
+
+
+class UpstreamError(SpendrailError):
+    """The LLM call failed. `status` is what the client gets (502/503/504); `billed` says what was charged."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        kind: str,
+        usage: Usage | None = None,
+        maybe_billed: bool = False,
+        retry_after: int | None = None,
+        model: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind  # short metric dimension: timeout, rate_limited, credits, unavailable, malformed, ...
+        self.usage = usage  # tokens were billed and reported: settle them
+        self.maybe_billed = maybe_billed  # a 200 that could not be read: the provider may have billed in full
+        self.retry_after = retry_after
+        self.model = model
+
+
+class ContentRejectedError(SpendrailError):
+    """The provider's moderation refused the prompt: the shopper's input, not an outage."""
+
+
+class LLMClient(Protocol):
+    def complete(self, request: CompletionRequest) -> Completion: ...
