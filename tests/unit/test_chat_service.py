@@ -1,0 +1,193 @@
+"""The chat service with fakes: routing by budget state, holds, settlement and every failure path."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from spendrail.chat.models import ChatRequest
+from spendrail.chat.service import BudgetBusyError, BudgetExceededError, ChatService, ForbiddenError
+from spendrail.errors import InvalidInputError
+from spendrail.ledger.memory import InMemoryLedger
+from spendrail.llm.port import UpstreamError, Usage
+from spendrail.policy import BudgetPolicy
+from spendrail.pricing import PricingCatalog
+from spendrail.state import BudgetState
+from spendrail.tenants.model import Tenant
+from tests.conftest import Clock
+from tests.fakes.llm import ScriptedLLM, answer
+
+CATALOG = PricingCatalog.load()
+TENANT = Tenant("shop", fallback_message="We'll be right back!")
+MISTRAL, GPT, LLAMA = "mistralai/mistral-small-latest", "openai/gpt-5.2-mini", "meta-llama/llama-3.3-70b-instruct"
+
+
+@pytest.fixture
+def ledger(clock: Clock) -> InMemoryLedger:
+    ledger = InMemoryLedger(clock=clock)
+    ledger.put_policy("shop", BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10"))
+    return ledger
+
+
+@pytest.fixture
+def llm() -> ScriptedLLM:
+    return ScriptedLLM()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def service(ledger: InMemoryLedger, llm: ScriptedLLM, clock: Clock, sleeps: list[float]) -> ChatService:
+    return ChatService(ledger, llm, CATALOG, clock=clock, sleep=sleeps.append, monotonic=lambda: sum(sleeps))
+
+
+def ask(prompt: str = "How do I track my order?", **fields: object) -> ChatRequest:
+    return ChatRequest.model_validate({"prompt": prompt, "customerId": "cust-1", **fields})
+
+
+def spend(ledger: InMemoryLedger, nanos: int) -> None:
+    hold = ledger.reserve("shop", nanos).hold
+    assert hold is not None
+    ledger.settle(hold, nanos)
+
+
+def test_a_healthy_budget_routes_to_the_use_cases_model_with_a_fallback(
+    service: ChatService, llm: ScriptedLLM, ledger: InMemoryLedger
+) -> None:
+    outcome = service.answer(TENANT, ask(), "req-1")
+    sent = llm.requests[0]
+    assert (sent.model, sent.fallbacks, sent.max_tokens, sent.user) == (MISTRAL, (GPT,), 512, "cust-1")
+    assert sent.messages[-1].content == "How do I track my order?"
+    response = outcome.response
+    assert (response.model, response.cost_usd, response.cached, response.downgraded) == (
+        MISTRAL,
+        Decimal("0.000150000"),
+        False,
+        False,
+    )
+    assert response.budget.state is BudgetState.ACTIVE
+    assert response.budget.daily_remaining_usd == Decimal("0.999850000")
+    snapshot = ledger.snapshot("shop")
+    assert (snapshot.daily.spent, snapshot.daily.held) == (150_000, 0)
+
+
+def test_the_price_table_is_used_only_when_the_provider_reports_no_cost(
+    service: ChatService, llm: ScriptedLLM, ledger: InMemoryLedger
+) -> None:
+    llm.then(answer(GPT, cost=None, input_tokens=1000, output_tokens=500))
+    outcome = service.answer(TENANT, ask(), "req-1")
+    assert outcome.cost_nanos == 600_000  # gpt-5.2-mini list price, the model that actually answered
+    assert ledger.snapshot("shop").daily.spent == 600_000
+
+
+def test_an_unpriced_model_without_cost_is_charged_the_whole_hold(
+    service: ChatService, llm: ScriptedLLM, ledger: InMemoryLedger
+) -> None:
+    llm.then(answer("acme/unknown", cost=None))
+    outcome = service.answer(TENANT, ask(), "req-1")
+    assert outcome.cost_nanos > 0
+    assert ledger.snapshot("shop").daily.spent == outcome.cost_nanos
+
+
+def test_the_walk_from_active_to_stopped(service: ChatService, llm: ScriptedLLM, ledger: InMemoryLedger) -> None:
+    spend(ledger, 810_000_000)  # 81%: warned
+    warned = service.answer(TENANT, ask(), "r1")
+    assert warned.response.budget.state is BudgetState.WARNED
+    assert service.answer(TENANT, ask(), "r2").route.fallbacks == ()  # stricter: no pricier fallback
+    spend(ledger, 150_000_000)  # 96%: degraded
+    degraded = service.answer(TENANT, ask(), "r3")
+    assert degraded.route.primary == LLAMA
+    assert degraded.response.downgraded
+    spend(ledger, ledger.snapshot("shop").daily.settled_room)  # nothing left
+    with pytest.raises(BudgetExceededError) as refused:
+        service.answer(TENANT, ask(), "r4")
+    assert refused.value.fallback_message == "We'll be right back!"
+    assert refused.value.retry_after == 12 * 3600  # to UTC midnight from noon
+    assert [r.model for r in llm.requests] == [MISTRAL, MISTRAL, LLAMA]
+
+
+def test_a_request_that_fits_only_on_the_cheapest_model_is_served_by_it(
+    service: ChatService, llm: ScriptedLLM, ledger: InMemoryLedger
+) -> None:
+    policy = BudgetPolicy(daily_cap_usd="0.001", monthly_cap_usd="10", soft_cap_percent=99, degrade_percent="99.9")
+    ledger.put_policy("shop", policy)
+    # $0.001 cannot hold mistral+gpt for 2,048 tokens (about $0.0013) but can hold llama (about $0.0007).
+    outcome = service.answer(TENANT, ask(maxTokens=2048), "req-1")
+    assert llm.requests[0].model == LLAMA
+    assert outcome.response.downgraded
+
+
+def test_holds_in_flight_are_waited_for_then_refused_as_busy(
+    service: ChatService, ledger: InMemoryLedger, sleeps: list[float]
+) -> None:
+    ledger.reserve("shop", 999_999_000)  # another request holds nearly everything
+    with pytest.raises(BudgetBusyError) as busy:
+        service.answer(TENANT, ask(), "req-1")
+    assert busy.value.retry_after == 1
+    assert 1.0 <= sum(sleeps) <= 1.5  # waited about the configured 1.5 s, no longer
+    assert ledger.snapshot("shop").daily.spent == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "spent"),
+    [
+        (UpstreamError("down", status=502, kind="unavailable"), 0),
+        (UpstreamError("slow", status=504, kind="timeout"), 0),
+        (UpstreamError("bad body", status=502, kind="malformed", maybe_billed=True), "hold"),
+        (
+            UpstreamError("mid", status=502, kind="midstream", usage=Usage(10, 5, Decimal("0.00002"))),
+            20_000,
+        ),
+        (UpstreamError("mid", status=502, kind="midstream", usage=Usage(10, 5, None)), "hold"),
+    ],
+)
+def test_a_failed_call_releases_or_settles_its_hold(
+    service: ChatService, llm: ScriptedLLM, ledger: InMemoryLedger, error: UpstreamError, spent: object
+) -> None:
+    llm.then(error)
+    with pytest.raises(UpstreamError):
+        service.answer(TENANT, ask(), "req-1")
+    snapshot = ledger.snapshot("shop")
+    assert snapshot.daily.held == 0
+    assert snapshot.open_holds == 0
+    if spent == "hold":
+        assert snapshot.daily.spent > 100_000  # the worst case of the request was charged
+    else:
+        assert snapshot.daily.spent == spent
+
+
+def test_an_unexpected_llm_client_failure_releases_the_hold(
+    service: ChatService, llm: ScriptedLLM, ledger: InMemoryLedger
+) -> None:
+    llm.then(RuntimeError("bug"))
+    with pytest.raises(RuntimeError):
+        service.answer(TENANT, ask(), "req-1")
+    assert ledger.snapshot("shop").daily.held == 0
+
+
+def test_a_tenant_can_never_spend_another_tenants_budget(service: ChatService, ledger: InMemoryLedger) -> None:
+    with pytest.raises(ForbiddenError):
+        service.answer(TENANT, ask(tenantId="other-shop"), "req-1")
+    assert service.answer(TENANT, ask(tenantId="shop"), "req-2").response.budget.state is BudgetState.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"), [({"useCase": "poetry"}, "unknown use case"), ({"maxTokens": 4096}, "at most 2048")]
+)
+def test_requests_the_use_case_cannot_serve(service: ChatService, fields: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        service.answer(TENANT, ask(**fields), "req-1")
+
+
+def test_the_state_reported_by_the_reserve_redirects_routing(
+    service: ChatService, llm: ScriptedLLM, ledger: InMemoryLedger
+) -> None:
+    service.answer(TENANT, ask(), "r1")  # the service last saw the tenant active
+    spend(ledger, 960_000_000)  # then other instances pushed it to degraded
+    outcome = service.answer(TENANT, ask(), "r2")
+    assert outcome.route.primary == LLAMA  # the hold sized for mistral+gpt covers llama
+    assert llm.requests[-1].model == LLAMA
