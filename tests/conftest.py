@@ -20,6 +20,9 @@ for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
     os.environ.pop(_var, None)
 
 
+TABLES = {"BudgetTable": "budget", "TenantTable": "tenants", "IdempotencyTable": "idempotency"}
+
+
 @dataclass
 class Clock:
     """A settable clock: tests move time instead of sleeping."""
@@ -48,5 +51,5 @@ def moto_dynamodb() -> Iterator[Any]:
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_tables(client, {"BudgetTable": "budget"})
+        create_tables(client, TABLES)
         yield client

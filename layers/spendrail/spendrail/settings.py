@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class Settings(BaseModel):
@@ -18,6 +18,24 @@ class Settings(BaseModel):
     # A hold outlives any live request (the chat function's timeout is far shorter), so only holds of requests
     # that died are ever reclaimed.
     hold_ttl_seconds: int = Field(default=300, alias="HOLD_TTL_SECONDS", ge=30, le=900)
+
+    tenant_table_name: str = Field(default="spendrail-tenants", alias="TENANT_TABLE_NAME", min_length=3)
+    idempotency_table_name: str = Field(default="spendrail-idempotency", alias="IDEMPOTENCY_TABLE_NAME", min_length=3)
+    auth_cache_seconds: float = Field(default=60.0, alias="AUTH_CACHE_SECONDS", ge=0, le=900)
+    busy_wait_seconds: float = Field(default=1.5, alias="BUSY_WAIT_SECONDS", ge=0, le=10)
+
+    openrouter_base_url: str = Field(default="https://openrouter.ai/api/v1", alias="OPENROUTER_BASE_URL")
+    # In AWS the key lives in an SSM SecureString named here; locally it may come straight from the environment.
+    openrouter_api_key_param: str = Field(default="", alias="OPENROUTER_API_KEY_PARAM")
+    openrouter_api_key: SecretStr = Field(default=SecretStr(""), alias="OPENROUTER_API_KEY")
+    llm_timeout_seconds: float = Field(default=12.0, alias="LLM_TIMEOUT_SECONDS", gt=0, le=25)
+    app_url: str = Field(default="https://github.com/spendrail", alias="APP_URL")
+    app_title: str = Field(default="spendrail", alias="APP_TITLE")
+
+    helicone_api_key_param: str = Field(default="", alias="HELICONE_API_KEY_PARAM")
+    helicone_api_key: SecretStr = Field(default=SecretStr(""), alias="HELICONE_API_KEY")
+    helicone_url: str = Field(default="https://api.worker.helicone.ai/custom/v1/log", alias="HELICONE_URL")
+    helicone_timeout_seconds: float = Field(default=0.5, alias="HELICONE_TIMEOUT_SECONDS", gt=0, le=5)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
+from pydantic import SecretStr
 
+from spendrail.api.chat import ChatEndpoint, IdempotencyGate
+from spendrail.chat.service import ChatService
 from spendrail.ledger.dynamodb import DynamoDBLedger
+from spendrail.llm.openrouter import OpenRouterClient
+from spendrail.pricing import PricingCatalog
 from spendrail.settings import Settings
+from spendrail.telemetry.helicone import HeliconeLogger
+from spendrail.tenants.auth import Authenticator
+from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -34,4 +46,44 @@ def dynamodb_client() -> DynamoDBClient:
 def budget_ledger(settings: Settings, client: DynamoDBClient | None = None) -> DynamoDBLedger:
     return DynamoDBLedger(
         client or dynamodb_client(), settings.budget_table_name, hold_ttl_seconds=settings.hold_ttl_seconds
+    )
+
+
+def secret(param_name: str, local_value: SecretStr) -> Callable[[], str]:
+    """A secret from SSM (decrypted, cached 5 minutes by Powertools) when named, else the local value. Never logged."""
+    if param_name:
+        return lambda: str(parameters.get_parameter(param_name, decrypt=True, max_age=300))
+    return local_value.get_secret_value
+
+
+def chat_endpoint(settings: Settings, logger: Logger, metrics: Metrics) -> ChatEndpoint:
+    client = dynamodb_client()
+    helicone = None
+    if settings.helicone_api_key_param or settings.helicone_api_key.get_secret_value():
+        helicone = HeliconeLogger(
+            secret(settings.helicone_api_key_param, settings.helicone_api_key),
+            url=settings.helicone_url,
+            timeout_seconds=settings.helicone_timeout_seconds,
+        )
+    llm = OpenRouterClient(
+        api_key=secret(settings.openrouter_api_key_param, settings.openrouter_api_key),
+        base_url=settings.openrouter_base_url,
+        timeout_seconds=settings.llm_timeout_seconds,
+        referer=settings.app_url,
+        title=settings.app_title,
+    )
+    service = ChatService(
+        budget_ledger(settings, client),
+        llm,
+        PricingCatalog.load(),
+        helicone=helicone,
+        llm_url=settings.openrouter_base_url,
+        busy_wait_seconds=settings.busy_wait_seconds,
+    )
+    authenticator = Authenticator(
+        DynamoDBTenantDirectory(client, settings.tenant_table_name), ttl_seconds=settings.auth_cache_seconds
+    )
+    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name, boto3_client=client)
+    return ChatEndpoint(
+        authenticator, service, idempotency=IdempotencyGate(persistence), logger=logger, metrics=metrics
     )

@@ -1,0 +1,34 @@
+"""POST /v1/chat: a shopper's question answered within the merchant's budget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from spendrail.api import errors
+from spendrail.settings import Settings
+from spendrail.wiring import chat_endpoint
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+app = APIGatewayHttpResolver()
+errors.register(app)
+endpoint = chat_endpoint(Settings.from_env(), logger, metrics)
+
+
+@app.post("/v1/chat")
+@tracer.capture_method
+def chat() -> Response[str]:
+    return endpoint.handle(app.current_event, app.lambda_context)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
