@@ -1,0 +1,429 @@
+"""API Gateway HTTP API (payload 2.0) on 127.0.0.1 in front of real Lambda handlers, for tests and `make dev`.
+
+Each function gets its own pool of spawned workers serving one request at a time, like Lambda instances (which also
+keeps every function's `app` module apart); a worker imports its handler once, in its initializer, like a cold start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import importlib
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlencode
+
+__all__ = ["LambdaContext", "LocalApiGateway", "Route", "api_gateway_event", "http_response", "invoke", "main"]
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_ID = "123456789012"
+TIMEOUT_S = 30.0
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload quota
+Headers = Mapping[str, str] | Iterable[tuple[str, str]]
+Response = tuple[int, list[tuple[str, str]], bytes]
+_JSON = "application/json"
+_FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})  # the bridge frames bodies itself
+
+
+def parse_spec(spec: str) -> tuple[str, str, str]:
+    """Split "dir:module.function" (the dir is optional) into its three parts."""
+    directory, _, target = spec.rpartition(":")
+    module, _, function = target.rpartition(".")
+    if not module or not function:
+        raise ValueError(f"handler spec {spec!r} is not 'path/to/dir:module.function'")
+    return directory, module, function
+
+
+@dataclass(frozen=True)
+class Route:
+    """METHOD (or ANY) plus a path prefix, served by the handler at handler_spec."""
+
+    method: str
+    path_prefix: str
+    handler_spec: str
+
+    def __post_init__(self) -> None:
+        parse_spec(self.handler_spec)  # a typo fails at startup, not on the first request
+
+    @property
+    def key(self) -> str:
+        return f"{self.method.upper()} {self.path_prefix}"
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.method.upper() in ("ANY", method.upper()) and path.startswith(self.path_prefix)
+
+
+@dataclass
+class LambdaContext:
+    """The context object Lambda passes a handler, with the attributes handlers and Powertools read."""
+
+    function_name: str = "local-app"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timeout_s: float = TIMEOUT_S
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    identity: Any = None
+    client_context: Any = None
+    invoked_function_arn: str = field(init=False)
+    log_group_name: str = field(init=False)
+    log_stream_name: str = field(init=False)
+    _deadline: float = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        region = os.environ.get("AWS_REGION", "us-east-1")
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{self.function_name}"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    # Payload 2.0 has no multi-value fields: repeated names are joined with commas.
+    joined: dict[str, str] = {}
+    for name, value in pairs:
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    return joined
+
+
+def _body_fields(body: bytes, content_type: str) -> dict[str, Any]:
+    if not body:
+        return {"isBase64Encoded": False}
+    mime = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if mime.startswith("text/") or mime.endswith(("/json", "+json", "/xml", "+xml", "/javascript")):
+        with contextlib.suppress(UnicodeDecodeError):
+            return {"body": body.decode("utf-8"), "isBase64Encoded": False}
+    return {"body": base64.b64encode(body).decode("ascii"), "isBase64Encoded": True}
+
+
+def api_gateway_event(
+    method: str,
+    path: str,
+    *,
+    headers: Headers | None = None,
+    body: object = None,
+    query: str | Mapping[str, str | Sequence[str]] | None = None,
+    source_ip: str = "127.0.0.1",
+    route_key: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API proxy event (payload 2.0) as the service builds it.
+
+    A bytes or str body is sent as it is; any other value but None is sent as JSON (content-type defaulting to it).
+    """
+    method = method.upper()
+    raw_path, _, raw_query = path.partition("?")
+    if query is not None:
+        raw_query = query if isinstance(query, str) else urlencode(query, doseq=True)
+    headers = headers or ()
+    pairs = [(name.lower(), value) for name, value in (headers.items() if isinstance(headers, Mapping) else headers)]
+    # Payload 2.0 moves cookies out of the headers into a list of their own.
+    cookies = [c.strip() for name, value in pairs if name == "cookie" for c in value.split(";") if c.strip()]
+    folded = _joined((name, value) for name, value in pairs if name != "cookie")
+    if body is not None and not isinstance(body, bytes | str):
+        body = json.dumps(body)
+        folded.setdefault("content-type", _JSON)
+    folded.setdefault("x-forwarded-for", source_ip)
+    folded.setdefault("x-forwarded-proto", "http")
+    params = _joined(parse_qsl(raw_query, keep_blank_values=True))
+    route_key = route_key or f"{method} {raw_path}"
+    request_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    return {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        **({"cookies": cookies} if cookies else {}),
+        "headers": folded,
+        **({"queryStringParameters": params} if params else {}),
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "domainPrefix": "127",
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": folded.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        **_body_fields(body.encode() if isinstance(body, str) else body or b"", folded.get("content-type", "")),
+    }
+
+
+def _message(status: int, text: str) -> Response:
+    return status, [("Content-Type", _JSON)], json.dumps({"message": text}).encode()
+
+
+def http_response(result: Any) -> Response:
+    """Map a handler's return value to (status, headers, body) as API Gateway does; raises if it is malformed."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        # Payload 2.0 infers a 200 JSON response from anything that is not a proxy response.
+        return 200, [("Content-Type", _JSON)], json.dumps(result).encode()
+    status = int(result["statusCode"])
+    body = result.get("body") or ""
+    if not 100 <= status <= 599 or not isinstance(body, str):
+        raise ValueError(f"malformed Lambda proxy response: statusCode {status}, body {type(body).__name__}")
+    headers = [(str(name), str(value)) for name, value in (result.get("headers") or {}).items()]
+    headers += [(str(name), str(v)) for name, values in (result.get("multiValueHeaders") or {}).items() for v in values]
+    headers = [(name, value) for name, value in headers if name.lower() not in _FRAMING]
+    headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or []]
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", _JSON))
+    raw = base64.b64decode(body, validate=True) if result.get("isBase64Encoded") else body.encode()
+    return status, headers, raw
+
+
+@dataclass
+class _Worker:
+    handler: Callable[[dict[str, Any], Any], Any] | None = None
+    init_error: str = ""
+    function_name: str = "local-app"
+
+
+_WORKER = _Worker()  # per worker process; set once by _init_worker
+
+
+def _init_worker(directory: str, module: str, function: str, env: Mapping[str, str]) -> None:
+    # Ctrl-C goes to the whole process group; the parent's stop() ends workers, so they must not die mid-request.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.update(env)
+    _WORKER.function_name = f"local-{module.replace('.', '-')}"
+    if directory:
+        sys.path.insert(0, directory)
+    try:
+        _WORKER.handler = getattr(importlib.import_module(module), function)
+    except Exception:
+        # Raising here would break the whole pool; Lambda instead fails each invoke with the init error.
+        _WORKER.init_error = traceback.format_exc()
+
+
+def invoke(event: dict[str, Any]) -> dict[str, Any]:
+    """Run this worker's handler on one event: {"result": <JSON value>} or {"error": <traceback>}."""
+    if _WORKER.handler is None:
+        return {"error": _WORKER.init_error or "handler not loaded"}
+    context = LambdaContext(_WORKER.function_name, event["requestContext"]["requestId"])
+    try:
+        # Lambda serializes the result as JSON, so a value JSON can't carry fails here as it would there.
+        return {"result": json.loads(json.dumps(_WORKER.handler(event, context)))}
+    except Exception:
+        return {"error": traceback.format_exc()}
+
+
+class _Function:
+    """One Lambda function: a pool of `instances` workers, each serving one request at a time."""
+
+    def __init__(self, spec: str, instances: int, env: Mapping[str, str]) -> None:
+        directory, module, function = parse_spec(spec)
+        self._initargs = (os.path.abspath(directory) if directory else "", module, function, dict(env))
+        self._instances = instances
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(self._instances, context, initializer=_init_worker, initargs=self._initargs)
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        pool = self._pool
+        try:
+            return pool.submit(invoke, event).result()
+        except BrokenProcessPool:
+            # A worker died outright (os._exit, a crash); Lambda would replace the instance, so replace the pool.
+            with self._lock:
+                if self._pool is pool and not self._closed:
+                    self._pool = self._new_pool()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def close(self, grace_s: float) -> None:
+        with self._lock:
+            self._closed = True
+            pool = self._pool
+        # 3.13's executor can't end a busy worker (terminate_workers() is 3.14), so its processes are joined here.
+        processes = list(pool._processes.values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace_s
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], gateway: LocalApiGateway) -> None:
+        self.gateway = gateway
+        super().__init__(address, _RequestHandler)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def _handle(self) -> None:
+        self._reply(*self._respond())
+
+    def _respond(self) -> Response:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True  # the body's end is unknown (chunked bodies aren't supported)
+            return _message(400, "Bad Request")
+        if length > self.server.gateway.max_body_bytes:
+            # Drained, not left unread: closing on unread data resets the connection under the reply.
+            while length > 0:  # `or length`: the client hung up, nothing more to drain
+                length -= len(self.rfile.read(min(length, 1 << 16))) or length
+            return _message(413, "Request Entity Too Large")
+        body = self.rfile.read(length)
+        return self.server.gateway.dispatch(self.command, self.path, self.headers.items(), body, self.client_address[0])
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
+
+    def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.info("%s " + format, self.client_address[0], *args)
+
+
+class LocalApiGateway:
+    """API Gateway HTTP API on 127.0.0.1: routes requests to handlers run in per-function worker pools."""
+
+    def __init__(
+        self,
+        routes: Sequence[Route],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        instances: int = 4,
+        env: Mapping[str, str] | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.routes = list(routes)
+        self.max_body_bytes = max_body_bytes
+        self._address = (host, port)
+        self._instances = instances
+        self._env = dict(env or {})
+        self._functions: dict[str, _Function] = {}
+        self._server: _Server | None = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the gateway is not started")
+        return f"http://{self._address[0]}:{self._server.server_port}"
+
+    def start(self) -> Self:
+        if self._server is None:
+            specs = dict.fromkeys(route.handler_spec for route in self.routes)
+            self._functions = {spec: _Function(spec, self._instances, self._env) for spec in specs}
+            self._server = _Server(self._address, self)
+            threading.Thread(target=self._server.serve_forever, name="apigw", daemon=True).start()
+        return self
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Stop serving, let running invocations finish for grace_s, then end every worker process."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        for function in self._functions.values():
+            function.close(grace_s)
+        self._functions = {}
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def dispatch(self, method: str, target: str, headers: Headers, body: bytes, source_ip: str) -> Response:
+        """Route one HTTP request, invoke its handler and map the outcome, with API Gateway's error replies."""
+        path, _, query = target.partition("?")
+        route = next((route for route in self.routes if route.matches(method, path)), None)
+        if route is None:
+            return _message(404, "Not Found")
+        event = api_gateway_event(
+            method, path, headers=headers, body=body, query=query, source_ip=source_ip, route_key=route.key
+        )
+        request_id = event["requestContext"]["requestId"]
+        try:
+            outcome = self._functions[route.handler_spec].invoke(event)
+            if "error" in outcome:
+                log.error("%s failed (request %s):\n%s", route.handler_spec, request_id, outcome["error"])
+                return _message(502, "Internal Server Error")
+            status, out_headers, out_body = http_response(outcome["result"])
+        except Exception:
+            log.exception("%s gave no usable response (request %s)", route.handler_spec, request_id)
+            return _message(502, "Internal Server Error")
+        return status, [*out_headers, ("apigw-requestid", request_id)], out_body
+
+
+def parse_route(text: str) -> Route:
+    """'POST /v1/chat=functions/chat:app.lambda_handler' -> Route."""
+    key, _, spec = text.partition("=")
+    method, _, prefix = key.strip().partition(" ")
+    if not prefix.strip().startswith("/") or not spec:
+        raise argparse.ArgumentTypeError(f"route {text!r} is not 'METHOD /prefix=dir:module.function'")
+    return Route(method, prefix.strip(), spec.strip())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m local.apigw", description="A local API Gateway HTTP API.")
+    parser.add_argument("--route", type=parse_route, action="append", required=True, help="METHOD /prefix=dir:mod.fn")
+    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--instances", type=int, default=4, help="concurrent instances per function")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="for the handlers")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    env = {name: value for name, _, value in (item.partition("=") for item in args.env)}
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LocalApiGateway(args.route, port=args.port, instances=args.instances, env=env) as gateway:
+        print(f"API Gateway (HTTP API, payload 2.0) on {gateway.url}", flush=True)
+        for route in args.route:
+            print(f"  {route.key} -> {route.handler_spec}", flush=True)
+        print("Ctrl-C stops it.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+
+
+if __name__ == "__main__":
+    main()

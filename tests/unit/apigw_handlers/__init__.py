@@ -1,0 +1,1 @@
+"""Lambda handlers that tests/unit/test_apigw.py serves through local.apigw."""

@@ -1,0 +1,395 @@
+"""local.apigw: API Gateway HTTP API (payload 2.0) in front of handlers run in spawned worker processes."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.apigw import LambdaContext, LocalApiGateway, Route, api_gateway_event, http_response, parse_route
+from tests.unit.apigw_handlers.echo_app import GATE_ENV, MARKER_ENV
+
+HANDLERS = Path(__file__).resolve().parent / "apigw_handlers"
+ROOT = Path(__file__).resolve().parents[2]
+INSTANCES = 2
+MAX_BODY = 1024
+
+Reply = tuple[int, Message, bytes]
+
+
+def spec(function: str) -> str:
+    return f"{HANDLERS}:echo_app.{function}"
+
+
+def send(
+    conn: http.client.HTTPConnection, method: str, path: str, body: bytes = b"", headers: Sequence[tuple[str, str]] = ()
+) -> Reply:
+    """One request on an open connection; header pairs may repeat a name."""
+    conn.putrequest(method, path)
+    for name, value in headers:
+        conn.putheader(name, value)
+    if body or method in {"POST", "PUT", "PATCH"}:
+        conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body or None)
+    response = conn.getresponse()
+    return response.status, response.headers, response.read()
+
+
+def call(url: str, method: str, path: str, body: bytes = b"", headers: Sequence[tuple[str, str]] = ()) -> Reply:
+    conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=10)
+    try:
+        return send(conn, method, path, body, headers)
+    finally:
+        conn.close()
+
+
+def echo(url: str, method: str, path: str, body: bytes = b"", headers: Sequence[tuple[str, str]] = ()) -> Any:
+    status, _, raw = call(url, method, path, body, headers)
+    assert status == 200, raw
+    return json.loads(raw)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+class Gate:
+    """The unix socket the `gate` handler reports to: each connection is one invocation held inside the handler."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._listener = socket.socket(socket.AF_UNIX)
+        self._listener.bind(str(path))
+        self._listener.listen(32)
+        self._held: list[socket.socket] = []
+
+    def accept(self) -> tuple[socket.socket, int]:
+        self._listener.settimeout(10)  # a generous bound for cold starts, not a synchronization
+        conn, _ = self._listener.accept()
+        conn.settimeout(10)
+        self._held.append(conn)
+        with conn.makefile("rb") as lines:
+            return conn, int(lines.readline())
+
+    def quiet_for(self, seconds: float) -> bool:
+        """True if no further invocation enters the handler within `seconds`."""
+        self._listener.settimeout(seconds)
+        try:
+            conn, _ = self._listener.accept()
+        except TimeoutError:
+            return True
+        conn.close()
+        return False
+
+    @staticmethod
+    def release(conn: socket.socket) -> None:
+        """Let the invocation return, and wait until the handler has let go of the socket."""
+        conn.sendall(b"x")
+        assert conn.recv(1) == b""
+        conn.close()
+
+    def drain(self) -> None:
+        """Let every invocation go, held or still arriving, so a failed test doesn't leave them to time out."""
+        for conn in self._held:
+            conn.close()
+        self._held.clear()
+        while not self.quiet_for(1.0):
+            pass
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gate]:
+    gate = Gate(tmp_path_factory.mktemp("gate") / "g.sock")
+    yield gate
+    gate.close()
+
+
+@pytest.fixture(scope="module")
+def gateway(gate: Gate) -> Iterator[LocalApiGateway]:
+    """One gateway for the module: spawning workers is the slow part, so they are reused across tests."""
+    routes = [
+        Route("ANY", "/echo", spec("lambda_handler")),
+        Route("GET", "/echo/shadowed", spec("plain")),  # never reached: the ANY /echo route comes first
+        Route("POST", "/mirror", spec("mirror")),
+        Route("ANY", "/fail", spec("fail")),
+        Route("GET", "/plain", spec("plain")),
+        Route("POST", "/gate", spec("gate")),
+    ]
+    env = {GATE_ENV: str(gate.path), MARKER_ENV: "from-env"}
+    with LocalApiGateway(routes, instances=INSTANCES, env=env, max_body_bytes=MAX_BODY) as gateway:
+        yield gateway
+
+
+# The event and response mappings, without a server.
+
+
+def test_event_is_built_like_api_gateway() -> None:
+    headers = [("X-Multi", "a"), ("x-multi", "b"), ("Cookie", "a=1; b=2"), ("User-Agent", "ua/1")]
+    event = api_gateway_event("post", "/v1/chat?x=1&x=2&empty=", headers=headers, body={"q": "é"}, source_ip="10.0.0.9")
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "POST /v1/chat"
+    assert (event["rawPath"], event["rawQueryString"]) == ("/v1/chat", "x=1&x=2&empty=")
+    assert event["queryStringParameters"] == {"x": "1,2", "empty": ""}
+    assert event["cookies"] == ["a=1", "b=2"]
+    assert event["headers"]["x-multi"] == "a,b"
+    assert "cookie" not in event["headers"]
+    assert event["headers"]["content-type"] == "application/json"
+    assert (event["body"], event["isBase64Encoded"]) == ('{"q": "\\u00e9"}', False)
+    context = event["requestContext"]
+    assert context["http"] == {
+        "method": "POST",
+        "path": "/v1/chat",
+        "protocol": "HTTP/1.1",
+        "sourceIp": "10.0.0.9",
+        "userAgent": "ua/1",
+    }
+    assert (context["stage"], context["routeKey"]) == ("$default", "POST /v1/chat")
+    assert (context["accountId"], context["apiId"], context["domainName"]) == ("123456789012", "local", "127.0.0.1")
+    assert context["time"].endswith(" +0000") and context["timeEpoch"] > 1_700_000_000_000
+
+
+def test_event_omits_empty_parts_and_encodes_binary() -> None:
+    event = api_gateway_event("GET", "/x", query={"a": ["1", "2"]})
+    assert "body" not in event and "cookies" not in event and event["isBase64Encoded"] is False
+    assert event["rawQueryString"] == "a=1&a=2"
+    assert "queryStringParameters" not in api_gateway_event("GET", "/x")
+    bad_utf8 = api_gateway_event("POST", "/x", body=b"\xff\xfe", headers={"content-type": "text/plain"})
+    assert (bad_utf8["body"], bad_utf8["isBase64Encoded"]) == ("//4=", True)
+    untyped = api_gateway_event("POST", "/x", body="plain words")  # no content type: not known to be text
+    assert untyped["isBase64Encoded"] is True
+    number = api_gateway_event("POST", "/x", body=42)  # any other value is sent as JSON
+    assert (number["body"], number["headers"]["content-type"]) == ("42", "application/json")
+
+
+def test_response_mapping() -> None:
+    status, headers, body = http_response(
+        {
+            "statusCode": 201,
+            "headers": {"X-One": 1, "Content-Length": "999"},
+            "multiValueHeaders": {"X-Many": ["a", "b"]},
+            "cookies": ["s=1; Path=/"],
+            "body": "hi",
+        }
+    )
+    assert (status, body) == (201, b"hi")
+    assert headers == [
+        ("X-One", "1"),
+        ("X-Many", "a"),
+        ("X-Many", "b"),
+        ("Set-Cookie", "s=1; Path=/"),
+        ("Content-Type", "application/json"),
+    ]
+    assert http_response({"statusCode": 200, "isBase64Encoded": True, "body": "AAE="})[2] == b"\x00\x01"
+    assert http_response({"statusCode": 204})[2] == b""
+    assert http_response({"answer": 42}) == (200, [("Content-Type", "application/json")], b'{"answer": 42}')
+    assert http_response("text")[2] == b'"text"'
+    for malformed in ({"statusCode": "abc"}, {"statusCode": 99}, {"statusCode": 200, "body": {"not": "a string"}}):
+        with pytest.raises(ValueError):  # noqa: PT011 - any ValueError is API Gateway's 502
+            http_response(malformed)
+
+
+def test_lambda_context_has_the_real_attributes() -> None:
+    context = LambdaContext("local-app", "req-1")
+    assert context.aws_request_id == "req-1"
+    assert context.invoked_function_arn == "arn:aws:lambda:us-east-1:123456789012:function:local-app"
+    assert context.log_group_name == "/aws/lambda/local-app"
+    assert "[$LATEST]" in context.log_stream_name
+    assert (context.function_version, context.memory_limit_in_mb) == ("$LATEST", 512)
+    assert 29_000 < context.get_remaining_time_in_millis() <= 30_000
+
+
+def test_parse_route() -> None:
+    assert parse_route("POST /v1/chat=functions/chat:app.lambda_handler") == Route(
+        "POST", "/v1/chat", "functions/chat:app.lambda_handler"
+    )
+    with pytest.raises(argparse.ArgumentTypeError, match="not"):
+        parse_route("POST=functions/chat:app.lambda_handler")
+    with pytest.raises(ValueError, match="handler spec"):
+        Route("GET", "/", "functions/chat:app")
+
+
+# Through HTTP, with real worker processes.
+
+
+def test_routing_and_not_found(gateway: LocalApiGateway) -> None:
+    assert echo(gateway.url, "DELETE", "/echo/x")["event"]["routeKey"] == "ANY /echo"
+    assert echo(gateway.url, "GET", "/echo/shadowed")["event"]["routeKey"] == "ANY /echo"  # first match wins
+    assert echo(gateway.url, "GET", "/plain/y") == {"plain": True, "path": "/plain/y"}
+    for method, path in [("GET", "/mirror"), ("GET", "/nowhere"), ("POST", "/")]:
+        status, headers, body = call(gateway.url, method, path)
+        assert (status, json.loads(body)) == (404, {"message": "Not Found"})
+        assert headers["Content-Type"] == "application/json"
+
+
+def test_event_fields_over_http(gateway: LocalApiGateway) -> None:
+    headers = [("X-Multi", "a"), ("X-Multi", "b"), ("Cookie", "c=1; d=2"), ("User-Agent", "test-agent")]
+    status, reply_headers, raw = call(gateway.url, "GET", "/echo/a%20b?q=1&q=2&r=", headers=headers)
+    assert status == 200
+    reply = json.loads(raw)
+    event, context = reply["event"], reply["context"]
+    assert event["rawPath"] == "/echo/a%20b"
+    assert (event["rawQueryString"], event["queryStringParameters"]) == ("q=1&q=2&r=", {"q": "1,2", "r": ""})
+    assert event["headers"]["x-multi"] == "a,b"
+    assert all(name == name.lower() for name in event["headers"])
+    assert event["cookies"] == ["c=1", "d=2"]
+    assert event["requestContext"]["http"]["method"] == "GET"
+    assert event["requestContext"]["http"]["sourceIp"] == "127.0.0.1"
+    assert event["requestContext"]["http"]["userAgent"] == "test-agent"
+    assert "body" not in event
+    request_id = event["requestContext"]["requestId"]
+    assert context["aws_request_id"] == request_id == reply_headers["apigw-requestid"]
+    assert context["function_name"] == "local-echo_app"
+    assert 0 < context["remaining_ms"] <= 30_000
+    assert reply["marker"] == "from-env"
+
+
+def test_text_and_binary_bodies(gateway: LocalApiGateway) -> None:
+    text = '{"q": "héllo"}'.encode()
+    event = echo(gateway.url, "POST", "/echo", text, [("Content-Type", "application/json; charset=utf-8")])["event"]
+    assert (event["body"], event["isBase64Encoded"]) == ('{"q": "héllo"}', False)
+    binary = bytes(range(256))
+    event = echo(gateway.url, "PUT", "/echo", binary, [("Content-Type", "application/octet-stream")])["event"]
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == binary
+
+
+def mirror(gateway: LocalApiGateway, response: Any) -> Reply:
+    """Have the handler return `response` verbatim."""
+    return call(gateway.url, "POST", "/mirror", json.dumps(response).encode(), [("Content-Type", "application/json")])
+
+
+def test_response_mapping_over_http(gateway: LocalApiGateway) -> None:
+    status, headers, body = mirror(
+        gateway,
+        {
+            "statusCode": 418,
+            "headers": {"X-Teapot": "yes"},
+            "multiValueHeaders": {"X-Many": ["a", "b"]},
+            "cookies": ["s=1; Path=/", "t=2"],
+            "body": "short and stout",
+        },
+    )
+    assert (status, body) == (418, b"short and stout")
+    assert headers["X-Teapot"] == "yes"
+    assert headers.get_all("X-Many") == ["a", "b"]
+    assert headers.get_all("Set-Cookie") == ["s=1; Path=/", "t=2"]
+    assert headers["Content-Type"] == "application/json"
+    assert headers["Content-Length"] == str(len(body))
+    png = b"\x89PNG\r\n\x1a\n\x00"
+    response = {"statusCode": 200, "headers": {"content-type": "image/png"}, "isBase64Encoded": True}
+    status, headers, body = mirror(gateway, {**response, "body": base64.b64encode(png).decode()})
+    assert (status, headers["Content-Type"], body) == (200, "image/png", png)
+
+
+def test_inferred_responses(gateway: LocalApiGateway) -> None:
+    status, headers, body = mirror(gateway, {"answer": 42})
+    assert (status, headers["Content-Type"], json.loads(body)) == (200, "application/json", {"answer": 42})
+    status, _, body = mirror(gateway, "just text")
+    assert (status, body) == (200, b'"just text"')
+
+
+def test_handler_errors_are_502_and_the_server_keeps_serving(
+    gateway: LocalApiGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    for _ in range(3):
+        status, headers, body = call(gateway.url, "POST", "/fail")
+        assert (status, json.loads(body)) == (502, {"message": "Internal Server Error"})
+        assert headers["Content-Type"] == "application/json"
+    assert "ZeroDivisionError: the handler failed on purpose" in caplog.text
+    status, _, body = mirror(gateway, {"statusCode": "not a number"})
+    assert (status, json.loads(body)) == (502, {"message": "Internal Server Error"})
+    assert echo(gateway.url, "GET", "/echo")["event"]["rawPath"] == "/echo"
+
+
+def test_oversized_bodies_are_413_without_invoking(gateway: LocalApiGateway) -> None:
+    conn = http.client.HTTPConnection(gateway.url.removeprefix("http://"), timeout=10)
+    try:
+        status, headers, body = send(conn, "POST", "/echo", b"x" * (MAX_BODY + 1))
+        assert (status, json.loads(body)) == (413, {"message": "Request Entity Too Large"})
+        assert "apigw-requestid" not in headers  # the bridge answered; no handler ran
+        # The oversized body was drained, so the same connection carries the next request.
+        status, _, body = send(conn, "POST", "/echo", b"x" * MAX_BODY, [("Content-Type", "text/plain")])
+        assert status == 200
+        assert json.loads(body)["event"]["body"] == "x" * MAX_BODY
+    finally:
+        conn.close()
+
+
+def test_at_most_instances_run_at_once(gateway: LocalApiGateway, gate: Gate) -> None:
+    requests = INSTANCES + 3
+    with ThreadPoolExecutor(requests) as clients:
+        replies = [clients.submit(call, gateway.url, "POST", "/gate") for _ in range(requests)]
+        try:
+            inside = [gate.accept() for _ in range(INSTANCES)]  # every instance is now held inside the handler
+            assert len({pid for _, pid in inside}) == INSTANCES
+            assert gate.quiet_for(0.3), "an invocation ran beyond the instance limit"
+            seen = {pid for _, pid in inside}
+            entered = INSTANCES
+            while inside:
+                # Free one instance at a time: only then may the next queued request enter, on a known instance.
+                Gate.release(inside.pop(0)[0])
+                if entered < requests:
+                    inside.append(gate.accept())
+                    entered += 1
+                    assert len({pid for _, pid in inside}) == len(inside)
+                    seen.add(inside[-1][1])
+        except BaseException:
+            gate.drain()
+            raise
+        assert [reply.result()[0] for reply in replies] == [200] * requests
+    assert len(seen) == INSTANCES
+
+
+def test_stop_ends_every_worker(gate: Gate) -> None:
+    routes = [Route("GET", "/echo", spec("lambda_handler")), Route("POST", "/gate", spec("gate"))]
+    gateway = LocalApiGateway(routes, instances=1, env={GATE_ENV: str(gate.path)}).start()
+    url = gateway.url
+    echo_pid = echo(url, "GET", "/echo")["pid"]
+    with ThreadPoolExecutor(1) as client:
+        held = client.submit(call, url, "POST", "/gate")
+        conn, gate_pid = gate.accept()
+        gateway.stop(grace_s=0.2)  # the held invocation never finishes, so its worker is killed
+        assert held.result()[0] == 502
+    conn.close()
+    assert not alive(echo_pid)
+    assert not alive(gate_pid)
+    with pytest.raises(ConnectionRefusedError):
+        call(url, "GET", "/echo")
+
+
+def test_command_line_serves_until_interrupted() -> None:
+    route = f"GET /echo={spec('lambda_handler')}"
+    command = [sys.executable, "-m", "local.apigw", "--route", route, "--port", "0", "--instances", "1"]
+    command += ["--env", f"{MARKER_ENV}=cli"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().split(" on ")[1].strip()
+            reply = echo(url, "GET", "/echo")
+            assert reply["marker"] == "cli"
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=10) == 0
+        finally:
+            server.kill()
+    assert not alive(reply["pid"])
