@@ -13,7 +13,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install dev test lint typecheck validate unit integration concurrency bench clean
+.PHONY: help install dev test lint typecheck validate unit integration concurrency e2e bench clean
 
 help:
 	@echo "make dev    install, then run the local stack (Ctrl-C stops it)"
@@ -55,6 +55,9 @@ integration: $(PY_STAMP)
 
 concurrency: install
 	$(BIN)/pytest tests/concurrency -q -s
+
+e2e: install
+	$(BIN)/pytest tests/e2e -q -s
 
 test: install lint typecheck validate
 	$(BIN)/pytest --cov --cov-branch --cov-report=term-missing
