@@ -42,6 +42,25 @@ _PASSED_THROUGH = (
 )
 
 
+def function_env(dynamodb_endpoint: str, settings: Settings, llm_base_url: str, llm_api_key: str) -> dict[str, str]:
+    """What the functions find in their environment locally: dynalite, the tables, the LLM, fake credentials."""
+    return {
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "BUDGET_TABLE_NAME": settings.budget_table_name,
+        "TENANT_TABLE_NAME": settings.tenant_table_name,
+        "IDEMPOTENCY_TABLE_NAME": settings.idempotency_table_name,
+        "OPENROUTER_API_KEY": llm_api_key,
+        "POWERTOOLS_SERVICE_NAME": "spendrail",
+        "POWERTOOLS_METRICS_NAMESPACE": "Spendrail",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        **({"OPENROUTER_BASE_URL": llm_base_url} if llm_base_url else {}),
+    }
+
+
 @dataclass
 class StackConfig:
     port: int = 3000
@@ -106,22 +125,7 @@ class LocalStack:
         if not api_key:
             self.simulator = self._exit.enter_context(OpenRouterSimulator())
             base_url, api_key = self.simulator.base_url, "sk-or-local-simulator"
-        env = {
-            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-            "BUDGET_TABLE_NAME": settings.budget_table_name,
-            "TENANT_TABLE_NAME": settings.tenant_table_name,
-            "IDEMPOTENCY_TABLE_NAME": settings.idempotency_table_name,
-            "OPENROUTER_API_KEY": api_key,
-            "POWERTOOLS_SERVICE_NAME": "spendrail",
-            "POWERTOOLS_METRICS_NAMESPACE": "Spendrail",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            **({"OPENROUTER_BASE_URL": base_url} if base_url else {}),
-            **config.env,
-        }
+        env = function_env(self.dynamodb_endpoint, settings, base_url, api_key) | config.env
         self.gateway = LocalApiGateway(ROUTES, port=config.port, instances=config.instances, env=env)
         self._exit.enter_context(self.gateway)
 

@@ -31,4 +31,4 @@ def answer(
     model: str, *, cost: str | None = "0.000150", input_tokens: int = 40, output_tokens: int = 60, text: str = "ok"
 ) -> Completion:
     usage = Usage(input_tokens, output_tokens, Decimal(cost) if cost is not None else None)
-    return Completion(text=text, model=model, usage=usage, finish_reason="stop", raw={"model": model})
+    return Completion(text=text, model=model, usage=usage, finish_reason="stop", raw=lambda: {"model": model})

@@ -46,9 +46,9 @@ def test_keys_carry_32_random_bytes_and_only_their_hash_is_stored(directory: InM
 
 def test_a_key_resolves_its_tenant_and_is_cached(auth: Authenticator, directory: InMemoryTenantDirectory) -> None:
     key = provision_tenant(directory, InMemoryLedger(), Tenant("shop", "brb"), POLICY)
-    assert auth.tenant_for(f"Bearer {key}") == Tenant("shop", "brb")
-    assert auth.tenant_for(f"bearer   {key} ") == Tenant("shop", "brb")
-    assert directory.lookups == 1
+    assert auth.tenant_for(f"Bearer {key}").tenant_id == "shop"
+    assert auth.tenant_for(f"bearer   {key} ").tenant_id == "shop"
+    assert directory.lookups == 1  # one read per key, then the cache
 
 
 @pytest.mark.parametrize(

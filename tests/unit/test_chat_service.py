@@ -14,6 +14,7 @@ from spendrail.llm.port import UpstreamError, Usage
 from spendrail.policy import BudgetPolicy
 from spendrail.pricing import PricingCatalog
 from spendrail.state import BudgetState
+from spendrail.tenants.memory import InMemoryTenantDirectory
 from spendrail.tenants.model import Tenant
 from tests.conftest import Clock
 from tests.fakes.llm import ScriptedLLM, answer
@@ -191,3 +192,22 @@ def test_the_state_reported_by_the_reserve_redirects_routing(
     outcome = service.answer(TENANT, ask(), "r2")
     assert outcome.route.primary == LLAMA  # the hold sized for mistral+gpt covers llama
     assert llm.requests[-1].model == LLAMA
+
+
+def test_the_fallback_message_comes_from_the_tenants_profile_only_when_refusing(
+    ledger: InMemoryLedger, llm: ScriptedLLM, clock: Clock
+) -> None:
+    profiles = InMemoryTenantDirectory()
+    profiles.put_tenant(Tenant("shop", "Profile says: back at 9am."))
+    service = ChatService(ledger, llm, CATALOG, clock=clock, profiles=profiles, sleep=lambda _: None)
+    bare = Tenant("shop")  # as the authenticator resolves it: one read, no profile
+    service.answer(bare, ask(), "r1")
+    spend(ledger, ledger.snapshot("shop").daily.settled_room)
+    for request_id in ("r2", "r3"):
+        with pytest.raises(BudgetExceededError) as refused:
+            service.answer(bare, ask(), request_id)
+        assert refused.value.fallback_message == "Profile says: back at 9am."
+    unknown = ChatService(ledger, llm, CATALOG, clock=clock, profiles=InMemoryTenantDirectory(), sleep=lambda _: None)
+    with pytest.raises(BudgetExceededError) as refused:
+        unknown.answer(bare, ask(), "r4")
+    assert refused.value.fallback_message == bare.fallback_message

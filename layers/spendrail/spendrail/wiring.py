@@ -72,17 +72,17 @@ def chat_endpoint(settings: Settings, logger: Logger, metrics: Metrics) -> ChatE
         referer=settings.app_url,
         title=settings.app_title,
     )
+    directory = DynamoDBTenantDirectory(client, settings.tenant_table_name)
     service = ChatService(
         budget_ledger(settings, client),
         llm,
         PricingCatalog.load(),
         helicone=helicone,
+        profiles=directory,
         llm_url=settings.openrouter_base_url,
         busy_wait_seconds=settings.busy_wait_seconds,
     )
-    authenticator = Authenticator(
-        DynamoDBTenantDirectory(client, settings.tenant_table_name), ttl_seconds=settings.auth_cache_seconds
-    )
+    authenticator = Authenticator(directory, ttl_seconds=settings.auth_cache_seconds)
     persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name, boto3_client=client)
     return ChatEndpoint(
         authenticator, service, idempotency=IdempotencyGate(persistence), logger=logger, metrics=metrics

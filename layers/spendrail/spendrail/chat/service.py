@@ -21,6 +21,7 @@ from spendrail.routing import Route, route, use_case
 from spendrail.state import BudgetState
 from spendrail.telemetry.helicone import HeliconeLogger, LoggedCall
 from spendrail.tenants.model import Tenant
+from spendrail.tenants.port import TenantDirectory
 from spendrail.windows import seconds_to_day_reset, seconds_to_month_reset
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class ChatService:
         catalog: PricingCatalog,
         *,
         helicone: HeliconeLogger | None = None,
+        profiles: TenantDirectory | None = None,
+        profile_ttl_seconds: float = 60.0,
         llm_url: str = "",
         busy_wait_seconds: float = 1.5,
         clock: Callable[[], datetime] = _utcnow,
@@ -87,6 +90,9 @@ class ChatService:
         self._llm = llm
         self._catalog = catalog
         self._helicone = helicone
+        self._profiles = profiles
+        self._profile_ttl = profile_ttl_seconds
+        self._fallbacks: dict[str, tuple[str, float]] = {}
         self._llm_url = llm_url
         self._busy_wait = busy_wait_seconds
         self._clock = clock
@@ -161,7 +167,7 @@ class ChatService:
                 if state is not BudgetState.DEGRADED:
                     state = BudgetState.DEGRADED  # the cheapest model may still fit what is left
                     continue
-                raise BudgetExceededError(result.snapshot, self._retry_after(result.snapshot), tenant.fallback_message)
+                raise BudgetExceededError(result.snapshot, self._retry_after(result.snapshot), self._fallback(tenant))
             if fresh is not BudgetState.STOPPED and fresh.level > state.level:
                 state = fresh
             if self._monotonic() + pause > deadline:
@@ -184,6 +190,18 @@ class ChatService:
         better = route(self._catalog, request.use_case, fresh)
         needed = worst_case_nanos(self._catalog, better.candidates, [m.content for m in messages], max_tokens)
         return better if needed <= amount else chosen
+
+    def _fallback(self, tenant: Tenant) -> str:
+        """The merchant's text for a stopped budget, read from its profile (cached) only when it is needed."""
+        if self._profiles is None:
+            return tenant.fallback_message
+        cached = self._fallbacks.get(tenant.tenant_id)
+        if cached is None or cached[1] <= self._monotonic():
+            profile = self._profiles.tenant(tenant.tenant_id)
+            message = profile.fallback_message if profile else tenant.fallback_message
+            cached = (message, self._monotonic() + self._profile_ttl)
+            self._fallbacks[tenant.tenant_id] = cached
+        return cached[0]
 
     def _retry_after(self, snapshot: LedgerSnapshot) -> int:
         now = self._clock()
@@ -226,7 +244,7 @@ class ChatService:
         call = LoggedCall(
             url=f"{self._llm_url}/chat/completions",
             request=body,
-            response=completion.raw,
+            response=completion.raw(),
             status=200,
             started=started,
             ended=self._clock(),

@@ -149,5 +149,5 @@ class OpenRouterClient:
             model=completion.model,
             usage=usage,
             finish_reason=choice.finish_reason or "stop",
-            raw=completion.model_dump(mode="json"),
+            raw=lambda: completion.model_dump(mode="json"),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -38,7 +39,7 @@ class Completion:
     model: str  # the model that actually answered (a fallback may have)
     usage: Usage
     finish_reason: str
-    raw: dict[str, object]  # the response body, for request logging (Helicone)
+    raw: Callable[[], dict[str, object]]  # the response body, built only for request logging (Helicone)
 
 
 class UpstreamError(SpendrailError):

@@ -59,9 +59,8 @@ class Authenticator:
 
     def _load(self, digest: str, now: float) -> _Entry:
         record = self._directory.key(digest)
-        tenant = None
-        if record is not None and record.status is KeyStatus.ACTIVE:
-            tenant = self._directory.tenant(record.tenant_id) or Tenant(record.tenant_id)
+        # One read: the profile (fallback message) is only needed on a refusal, and is fetched then.
+        tenant = Tenant(record.tenant_id) if record is not None and record.status is KeyStatus.ACTIVE else None
         ttl = self._ttl if tenant is not None else self._negative_ttl
         entry = _Entry(record.key_hash if record else None, tenant, now + ttl)
         if len(self._cache) >= self._max_entries:
