@@ -122,9 +122,10 @@ class LocalStack:
         self._create_tables()
         self.tenant_key = self._seed()
         base_url, api_key = config.openrouter_base_url, config.openrouter_api_key
-        if not api_key:
+        if not api_key and not base_url:  # neither a real OpenRouter nor another endpoint: work offline
             self.simulator = self._exit.enter_context(OpenRouterSimulator())
-            base_url, api_key = self.simulator.base_url, "sk-or-local-simulator"
+            base_url = self.simulator.base_url
+        api_key = api_key or "sk-or-local-no-key"
         env = function_env(self.dynamodb_endpoint, settings, base_url, api_key) | config.env
         self.gateway = LocalApiGateway(ROUTES, port=config.port, instances=config.instances, env=env)
         self._exit.enter_context(self.gateway)
@@ -167,7 +168,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with stack:
         snapshot = stack.ledger().snapshot(stack.config.tenant_id)
-        llm = f"simulator at {stack.simulator.base_url}" if stack.simulator else "OpenRouter (OPENROUTER_API_KEY)"
+        llm = f"simulator at {stack.simulator.base_url}" if stack.simulator else stack.config.openrouter_base_url
+        llm = llm or "OpenRouter (OPENROUTER_API_KEY)"
         print(
             f"""
 spendrail local stack
