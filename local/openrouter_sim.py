@@ -1,25 +1,32 @@
 """An offline OpenRouter (OpenAI wire format) for local development and tests; never deployed.
 
-Answers are deterministic (token counts and replies derive from the request text) and priced from the spendrail
-catalog, so a test can assert exact costs. Faults queued with `inject` reproduce the failures a gateway must survive.
+Answers are deterministic (token counts, replies and embedding vectors derive from the request text) and priced from
+the spendrail catalog, so a test can assert exact costs. Faults queued with `inject` reproduce the failures a gateway
+must survive; they are consumed by chat-completions and embeddings requests alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import hashlib
 import itertools
 import json
 import math
+import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, Self, cast
+
+import numpy as np
 
 from spendrail.errors import UnknownModelError
 from spendrail.money import nanos_to_usd
@@ -44,13 +51,54 @@ _STATUS_MESSAGES = {
     503: "No available provider",
 }
 
+# Embeddings. Models the catalog does not (yet) list are priced from this table: USD per million input tokens.
+EMBEDDING_FALLBACK_PRICES = {"openai/text-embedding-3-small": Decimal("0.02")}
+EMBEDDING_FALLBACK_CONTEXT_TOKENS = 8191
+DEFAULT_EMBEDDING_DIMENSIONS = 1536
+MAX_EMBEDDING_DIMENSIONS = 3072
+MAX_EMBEDDING_INPUTS = 2048  # OpenAI's per-request limit
+# Very common words carry little meaning; they get this weight instead of 1 so shared filler scores low.
+STOPWORD_WEIGHT = 0.3
+STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "can",
+        "do",
+        "for",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "you",
+        "your",
+    }
+)
+BIGRAM_WEIGHT = 1.0  # times the mean weight of its two words
+TRIGRAM_WEIGHT = 0.5  # each character trigram
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
 
 FaultKind = Literal["status", "delay", "malformed", "truncated", "error_in_200", "no_cost", "model"]
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One misbehaviour, applied to the next chat request. Build it with the class methods."""
+    """One misbehaviour, applied to the next chat-completions OR embeddings request. Build it with the class methods.
+
+    Every kind applies to chat. On embeddings, status, delay, malformed, truncated and no_cost apply the same way;
+    error_in_200 and model are consumed without effect (an embeddings call has no generation to cut or reroute).
+    """
 
     kind: FaultKind
     code: int = 0
@@ -107,6 +155,96 @@ def prompt_tokens(messages: list[dict[str, Any]]) -> int:
     return tokens_for("".join(m["content"] for m in messages)) + PER_MESSAGE_TOKENS * len(messages)
 
 
+def embedding_features(text: str) -> list[tuple[str, float]]:
+    """The weighted features hashed into an embedding.
+
+    The text is lowercased and stripped of punctuation, then split on whitespace into words. Features: each word
+    ("w:" + word; weight 1, or STOPWORD_WEIGHT for a stopword), each pair of adjacent words ("b:" + "w1 w2";
+    BIGRAM_WEIGHT times the mean of the two word weights) and each character trigram of the words joined by single
+    spaces with a space at either end ("c:" + trigram; TRIGRAM_WEIGHT). Text with no word is the single feature
+    "raw:" + text, so every vector has unit norm.
+    """
+    words = _PUNCTUATION.sub("", text.lower()).split()
+    if not words:
+        return [("raw:" + text, 1.0)]
+    weights = [STOPWORD_WEIGHT if w in STOPWORDS else 1.0 for w in words]
+    features = [(f"w:{w}", weight) for w, weight in zip(words, weights, strict=True)]
+    for i in range(len(words) - 1):
+        features.append((f"b:{words[i]} {words[i + 1]}", BIGRAM_WEIGHT * (weights[i] + weights[i + 1]) / 2))
+    padded = f" {' '.join(words)} "
+    features.extend((f"c:{padded[i : i + 3]}", TRIGRAM_WEIGHT) for i in range(len(padded) - 2))
+    return features
+
+
+def embed(text: str, dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS) -> list[float]:
+    """A deterministic, L2-normalized bag-of-features vector (signed feature hashing; not a neural model).
+
+    Each feature's 8-byte blake2b digest, read little-endian as h, adds its weight to bucket (h >> 1) % dimensions,
+    negated when h is even. Texts sharing words, word pairs and spellings get a high cosine; the values are rounded
+    to float32, so the float and base64 encodings carry the same numbers.
+    """
+    if dimensions < 1:
+        raise ValueError(f"dimensions must be positive, got {dimensions}")
+    vector = np.zeros(dimensions, dtype=np.float64)
+    for feature, weight in embedding_features(text):
+        h = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little")
+        vector[(h >> 1) % dimensions] += weight if h & 1 else -weight
+    norm = float(np.linalg.norm(vector))
+    if norm == 0.0:  # every feature cancelled out in a tiny space: fall back to a fixed unit vector
+        vector[0], norm = 1.0, 1.0
+    return [float(x) for x in (vector / norm).astype(np.float32)]
+
+
+def embedding_model(catalog: PricingCatalog, model_id: str) -> ModelPrice:
+    """The catalog's entry for an embedding model, or a fallback-priced one for a model it does not list yet."""
+    try:
+        model = catalog.price(model_id)
+    except UnknownModelError as exc:
+        if model_id not in EMBEDDING_FALLBACK_PRICES:
+            raise ApiError(400, str(exc)) from exc
+        fields: dict[str, Any] = {
+            "id": model_id,
+            "inputUsdPerMillion": EMBEDDING_FALLBACK_PRICES[model_id],
+            "outputUsdPerMillion": Decimal(0),
+            "tier": "economy",
+            "kind": "embedding",
+            "contextTokens": EMBEDDING_FALLBACK_CONTEXT_TOKENS,
+            "capabilities": ["embedding"],
+        }
+        return ModelPrice.model_validate(fields)
+    if model.kind != "embedding":
+        raise ApiError(400, f"model {model_id!r} is not an embedding model")
+    return model
+
+
+def validate_embeddings(body: Any, catalog: PricingCatalog) -> tuple[ModelPrice, list[str], int, str]:
+    """Check an OpenAI embeddings body; returns the model, the input texts, the dimensions and the encoding."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "request body must be a JSON object")
+    model_id = body.get("model")
+    if not isinstance(model_id, str):
+        raise ApiError(400, "model must name an embedding model as a string")
+    raw = body.get("input")
+    texts = [raw] if isinstance(raw, str) else raw
+    if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+        raise ApiError(400, "input must be a string or a non-empty list of strings (token arrays are not simulated)")
+    if len(texts) > MAX_EMBEDDING_INPUTS:
+        raise ApiError(400, f"input may hold at most {MAX_EMBEDDING_INPUTS} texts, got {len(texts)}")
+    if not all(texts):
+        raise ApiError(400, "input texts must not be empty")
+    dimensions = body.get("dimensions", DEFAULT_EMBEDDING_DIMENSIONS)
+    if type(dimensions) is not int or not 1 <= dimensions <= MAX_EMBEDDING_DIMENSIONS:
+        raise ApiError(400, f"dimensions must be an integer from 1 to {MAX_EMBEDDING_DIMENSIONS}")
+    encoding = body.get("encoding_format", "float")
+    if encoding not in ("float", "base64"):
+        raise ApiError(400, "encoding_format must be 'float' or 'base64'")
+    model = embedding_model(catalog, model_id)
+    for index, text in enumerate(texts):
+        if tokens_for(text) > model.context_tokens:
+            raise ApiError(400, f"input {index} exceeds the model's {model.context_tokens}-token limit")
+    return model, texts, dimensions, encoding
+
+
 def reply_for(messages: list[dict[str, Any]]) -> str:
     """A support-style answer picked by hashing the last user message, echoing its first words."""
     last = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
@@ -146,6 +284,9 @@ def validate(body: Any, catalog: PricingCatalog) -> tuple[list[ModelPrice], int 
         candidates = [catalog.price(m) for m in named]
     except UnknownModelError as exc:
         raise ApiError(400, str(exc)) from exc
+    for model in candidates:
+        if model.kind != "chat":
+            raise ApiError(400, f"model {model.id!r} is an {model.kind} model; it does not do chat completions")
     max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
     if max_tokens is not None and (type(max_tokens) is not int or max_tokens < 1):
         raise ApiError(400, "max_tokens must be a positive integer")
@@ -153,7 +294,7 @@ def validate(body: Any, catalog: PricingCatalog) -> tuple[list[ModelPrice], int 
 
 
 class OpenRouterSimulator:
-    """A loopback HTTP server speaking OpenRouter's chat-completions and models endpoints."""
+    """A loopback HTTP server speaking OpenRouter's chat-completions, embeddings and models endpoints."""
 
     def __init__(self, catalog: PricingCatalog | None = None, *, port: int = 0) -> None:
         self.catalog = catalog if catalog is not None else PricingCatalog.load()
@@ -213,7 +354,10 @@ class OpenRouterSimulator:
             self._requests.clear()
 
     def inject(self, *faults: Fault, repeat: int = 1) -> None:
-        """Queue `faults` (the whole sequence `repeat` times), one consumed per chat request."""
+        """Queue `faults` (the whole sequence `repeat` times), one consumed per chat OR embeddings request.
+
+        The queue is shared: a fault meant for a chat call is taken by an embeddings call that arrives first.
+        """
         with self._lock:
             self._faults.extend(list(faults) * repeat)
 
@@ -266,6 +410,33 @@ class OpenRouterSimulator:
             response["error"] = {"code": 502, "message": "provider error mid-generation"}
         return response
 
+    @staticmethod
+    def embed(text: str, dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS) -> list[float]:
+        """The vector the embeddings endpoint returns for `text` (see the module-level `embed`)."""
+        return embed(text, dimensions)
+
+    def embeddings(self, body: Any, kind: FaultKind | None) -> dict[str, Any]:
+        """The embeddings answer (OpenAI's list of vectors), priced like a prompt; a no_cost fault drops the cost."""
+        model, texts, dimensions, encoding = validate_embeddings(body, self.catalog)
+        data: list[dict[str, Any]] = []
+        for index, text in enumerate(texts):
+            vector = embed(text, dimensions)
+            encoded: list[float] | str = vector
+            if encoding == "base64":  # little-endian float32, as OpenAI sends it
+                encoded = base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+            data.append({"object": "embedding", "index": index, "embedding": encoded})
+        tokens = sum(tokens_for(text) for text in texts)
+        usage: dict[str, Any] = {
+            "prompt_tokens": tokens,
+            "total_tokens": tokens,
+            "cost": float(nanos_to_usd(model.cost_nanos(tokens, 0))),
+        }
+        if kind == "no_cost":
+            del usage["cost"]
+        with self._lock:
+            number = next(self._ids)
+        return {"id": f"embd-sim-{number}", "object": "list", "data": data, "model": model.id, "usage": usage}
+
     def models_listing(self) -> dict[str, Any]:
         return {"data": [self._listing(m) for m in self.catalog.models]}
 
@@ -279,6 +450,10 @@ class OpenRouterSimulator:
             "pricing": {"prompt": prompt, "completion": completion},  # USD per token, as OpenRouter lists it
             "context_length": model.context_tokens,
         }
+
+
+# Builds a 200 answer from the parsed body, the fault kind and a model fault's model id; raises ApiError to refuse.
+_Responder = Callable[[Any, FaultKind | None, str | None], dict[str, Any]]
 
 
 class _Server(ThreadingHTTPServer):
@@ -315,13 +490,22 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         self._record(body)
-        if self.path != f"{API_PREFIX}/chat/completions":
+        respond: _Responder
+        if self.path == f"{API_PREFIX}/chat/completions":
+            respond = self.sim.completion
+        elif self.path == f"{API_PREFIX}/embeddings":
+            respond = self._embeddings
+        else:
             self._send_json(404, error_body(404, f"no route for POST {self.path}"))
             return
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
-            self._chat(body)
+            self._serve(body, respond)
 
-    def _chat(self, body: Any) -> None:
+    def _embeddings(self, body: Any, kind: FaultKind | None, _fault_model: str | None) -> dict[str, Any]:
+        return self.sim.embeddings(body, kind)  # a model fault does not reroute embeddings
+
+    def _serve(self, body: Any, respond: _Responder) -> None:
+        """Answer a chat or embeddings request, after the next queued fault (if any)."""
         fault = self.sim.next_fault()
         kind = fault.kind if fault else None
         if fault and kind == "delay" and self.sim.wait(fault.seconds):
@@ -333,18 +517,20 @@ class _Handler(BaseHTTPRequestHandler):
         elif kind == "malformed":
             self._send(200, b"<html><body>502 upstream hiccup</body></html>")
         else:
-            status, payload = self._answer(body, kind, fault.model_id if fault else None)
+            status, payload = self._answer(respond, body, kind, fault.model_id if fault else None)
             data = json.dumps(payload).encode("utf-8")
             if kind == "truncated":
                 data = data[: len(data) // 2]  # a body cut short, with a Content-Length that matches the cut
             self._send(status, data)
 
-    def _answer(self, body: Any, kind: FaultKind | None, fault_model: str | None) -> tuple[int, dict[str, Any]]:
+    def _answer(
+        self, respond: _Responder, body: Any, kind: FaultKind | None, fault_model: str | None
+    ) -> tuple[int, dict[str, Any]]:
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or not auth.removeprefix("Bearer ").strip():
             return 401, error_body(401, _STATUS_MESSAGES[401])
         try:
-            return 200, self.sim.completion(body, kind, fault_model)
+            return 200, respond(body, kind, fault_model)
         except ApiError as exc:
             return exc.code, error_body(exc.code, str(exc))
 

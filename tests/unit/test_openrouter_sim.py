@@ -28,17 +28,6 @@ class Reply:
         return json.loads(self.raw)
 
 
-@pytest.fixture
-def sim() -> Any:
-    with OpenRouterSimulator() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def catalog() -> PricingCatalog:
-    return PricingCatalog.load()
-
-
 def request(
     sim: OpenRouterSimulator, method: str, path: str, body: Any = None, *, auth: str | None = "Bearer sk-or-test"
 ) -> Reply:
