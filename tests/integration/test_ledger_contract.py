@@ -365,3 +365,28 @@ def test_unknown_tenants_and_bad_ids(ledger: BudgetLedger) -> None:
         ledger.put_policy("", policy())
     with pytest.raises(TenantNotFoundError):
         ledger.settle(Hold("nobody", "h", 1, WindowKeys("2026-11-28", "2026-11"), 0), 1)
+
+
+# ---- savings ----------------------------------------------------------------------------------------------------
+
+
+def test_savings_are_counted_per_window_once_and_reset_with_the_window(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 10 * CENT)
+    ledger.settle(hold, 1, saved=3 * CENT)  # a semantic hit: the embedding cost 1, the answer would have cost 3c
+    ledger.settle(hold, 1, saved=3 * CENT)  # a replay counts nothing
+    ledger.record_savings("shop", 2 * CENT)  # an exact hit: no hold at all
+    snapshot = ledger.snapshot("shop")
+    assert (snapshot.daily.saved, snapshot.monthly.saved, snapshot.daily.spent) == (5 * CENT, 5 * CENT, 1)
+    clock.advance(days=1)
+    ledger.record_savings("shop", CENT)
+    snapshot = ledger.snapshot("shop")
+    assert (snapshot.daily.saved, snapshot.monthly.saved) == (CENT, 6 * CENT)
+
+
+def test_savings_of_an_unknown_tenant_or_a_bad_amount_are_refused(ledger: BudgetLedger) -> None:
+    with pytest.raises(TenantNotFoundError):
+        ledger.record_savings("nobody", 1)
+    ledger.put_policy("shop", policy())
+    with pytest.raises(InvalidInputError):
+        ledger.record_savings("shop", -1)

@@ -19,7 +19,9 @@ def test_the_shipped_catalog_prices_the_recipe_pool(catalog: PricingCatalog) -> 
         "openai/gpt-5.2-mini": (Decimal("0.30"), Decimal("0.60"), Tier.PREMIUM),
         "mistralai/mistral-small-latest": (Decimal("0.20"), Decimal("0.40"), Tier.STANDARD),
         "meta-llama/llama-3.3-70b-instruct": (Decimal("0.10"), Decimal("0.32"), Tier.ECONOMY),
+        "openai/text-embedding-3-small": (Decimal("0.02"), Decimal("0"), Tier.ECONOMY),
     }
+    assert [m.id for m in catalog.models if m.kind == "embedding"] == ["openai/text-embedding-3-small"]
     assert catalog.version
 
 

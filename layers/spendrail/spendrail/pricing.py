@@ -28,6 +28,7 @@ class ModelPrice(BaseModel):
     input_usd_per_million: Decimal = Field(alias="inputUsdPerMillion", ge=0, allow_inf_nan=False)
     output_usd_per_million: Decimal = Field(alias="outputUsdPerMillion", ge=0, allow_inf_nan=False)
     tier: Tier
+    kind: Literal["chat", "embedding"] = "chat"
     context_tokens: int = Field(alias="contextTokens", gt=0)
     capabilities: frozenset[str] = Field(min_length=1)
 
@@ -90,9 +91,13 @@ class PricingCatalog(BaseModel):
             if missing:
                 raise ValueError(f"routing needs a strategy for every state: missing {', '.join(missing)}")
         for name, use_case in self.use_cases.items():
-            if not any(TIER_RANK[m.tier] >= TIER_RANK[use_case.min_tier] for m in self.models):
+            if not any(TIER_RANK[m.tier] >= TIER_RANK[use_case.min_tier] for m in self.chat_models):
                 raise ValueError(f"no model meets use case {name!r} (tier {use_case.min_tier})")
         return self
+
+    @property
+    def chat_models(self) -> tuple[ModelPrice, ...]:
+        return tuple(m for m in self.models if m.kind == "chat")
 
     def price(self, model_id: str) -> ModelPrice:
         for model in self.models:

@@ -40,11 +40,11 @@ def route(catalog: PricingCatalog, use_case_name: str, state: BudgetState) -> Ro
         raise ValueError("a stopped budget is not routed")
     wanted = use_case(catalog, use_case_name)
     strategy = catalog.strategies[state.value]
-    ranked = sorted(catalog.models, key=_by_price)
+    ranked = sorted(catalog.chat_models, key=_by_price)
     if strategy.pick == "cheapest-meeting-tier":
         ranked = [m for m in ranked if TIER_RANK[m.tier] >= TIER_RANK[wanted.min_tier]]
     chosen = ranked[: 1 + strategy.fallbacks]
-    healthy = min((m for m in catalog.models if TIER_RANK[m.tier] >= TIER_RANK[wanted.min_tier]), key=_by_price)
+    healthy = min((m for m in catalog.chat_models if TIER_RANK[m.tier] >= TIER_RANK[wanted.min_tier]), key=_by_price)
     return Route(
         state=state,
         primary=chosen[0].id,

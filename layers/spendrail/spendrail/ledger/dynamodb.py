@@ -105,6 +105,7 @@ class _Window:
     alert_by: str
     prev_key: str
     prev_spent: int
+    saved: int = 0
 
     def rolled_to(self, key: str) -> _Window:
         return _Window(key, self.cap, 0, 0, self.cap, 0, 0, "", self.key, self.spent)
@@ -148,7 +149,15 @@ class _Item:
 
     def snapshot(self) -> LedgerSnapshot:
         daily, monthly = (
-            WindowSnapshot(name, self.win[w].key, self.win[w].cap, self.win[w].spent, self.win[w].held, self.level(w))
+            WindowSnapshot(
+                name,
+                self.win[w].key,
+                self.win[w].cap,
+                self.win[w].spent,
+                self.win[w].held,
+                self.level(w),
+                self.win[w].saved,
+            )
             for w, name in _WINDOWS
         )
         open_holds = sum(1 for v in self.holds.values() if not v.startswith("R|")) if self.full else None
@@ -211,6 +220,7 @@ class _Item:
                 text(f"{w}_alert_by"),
                 text(f"{w}_prev_key"),
                 num(f"{w}_prev_spent"),
+                num(f"{w}_saved"),
             )
             for w, _ in _WINDOWS
         }
@@ -378,12 +388,38 @@ class DynamoDBLedger:
         item = self._read(tenant_id)
         return ReserveResult(None, item.as_of(window_keys(now, item.policy.timezone)).snapshot(), (), Refusal.BUSY)
 
-    def settle(self, hold: Hold, actual: int) -> SettleResult:
+    def settle(self, hold: Hold, actual: int, *, saved: int = 0) -> SettleResult:
         check_amount(actual, "actual cost")
-        return self._close(hold, actual)
+        check_amount(saved, "saved amount")
+        return self._close(hold, actual, saved)
 
     def release(self, hold: Hold) -> SettleResult:
-        return self._close(hold, 0)
+        return self._close(hold, 0, 0)
+
+    def record_savings(self, tenant_id: str, saved: int) -> LedgerSnapshot:
+        """Count an answer served from cache in both current windows (one write; never counted twice)."""
+        validate_tenant_id(tenant_id)
+        check_amount(saved, "saved amount")
+        if tenant_id not in self._known:
+            self._read(tenant_id)
+        for _ in range(_MAX_ROUNDS):
+            known = self._known[tenant_id]
+            keys = window_keys(self._clock(), known.policy.timezone).later(known.keys)
+            update = _Update(
+                adds=["d_saved :s", "m_saved :s"],
+                conditions=["d_key = :dkey", "m_key = :mkey"],
+                values={":s": _n(saved), ":dkey": _s(keys.day), ":mkey": _s(keys.month)},
+            )
+            try:
+                # Not replay-safe, so never resent after a lost response: savings may go uncounted, never double.
+                request = update.request(self._table, self._key(tenant_id), "ALL_NEW")
+                raw = self._call("update_item", replay_safe=False, **request)["Attributes"]
+                return self._remember(_Item.parse(raw)).snapshot()
+            except _ConditionFailed:
+                item = self._read(tenant_id)
+                if keys > item.keys:
+                    self._roll(item, keys)
+        raise LedgerConflictError(f"savings of tenant {tenant_id!r} could not be recorded under concurrent writers")
 
     def snapshot(self, tenant_id: str) -> LedgerSnapshot:
         validate_tenant_id(tenant_id)
@@ -439,7 +475,13 @@ class DynamoDBLedger:
         return update
 
     def _close_update(
-        self, stored: StoredHold, actual: int, current: WindowKeys, prev: WindowKeys, tombstone_at: int | None
+        self,
+        stored: StoredHold,
+        actual: int,
+        current: WindowKeys,
+        prev: WindowKeys,
+        tombstone_at: int | None,
+        saved: int = 0,
     ) -> tuple[_Update, int]:
         """Close a hold: record `actual`, give back what the hold still has, drop it (or leave a tombstone).
 
@@ -469,6 +511,9 @@ class DynamoDBLedger:
             elif hold_key == before:
                 update.sets.append(f"{w}_prev_spent = {w}_prev_spent + :x")
                 update.values[":x"] = _n(actual)
+            if saved and hold_key == cur:
+                update.adds.append(f"{w}_saved :saved")  # ADD: items from before savings existed lack it
+                update.values[":saved"] = _n(saved)
         if tombstone_at is not None:
             update.sets.append("hold_map.#h = :tomb")
             update.values[":tomb"] = _s(hold.tombstone(tombstone_at))
@@ -480,14 +525,14 @@ class DynamoDBLedger:
             update.values |= {":over": _n(overshoot), ":one": _n(1)}
         return update, max(overshoot, 0)
 
-    def _close(self, hold: Hold, actual: int) -> SettleResult:
+    def _close(self, hold: Hold, actual: int, saved: int) -> SettleResult:
         """The common case in one write: the hold is open and no window rolled while the call ran."""
         validate_tenant_id(hold.tenant_id)
         known = self._known.get(hold.tenant_id)
         if known is None:  # another instance took the hold
             self._read(hold.tenant_id)
             known = self._known[hold.tenant_id]
-        update, overshoot = self._close_update(StoredHold(hold, None), actual, hold.windows, hold.windows, None)
+        update, overshoot = self._close_update(StoredHold(hold, None), actual, hold.windows, hold.windows, None, saved)
         update.conditions.append("policy_ver = :pv")
         update.values |= {":pv": _s(known.ver), ":zero": _n(0)}
         # Adding zero changes nothing but makes UPDATED_NEW return the announced levels with the counters.
@@ -495,13 +540,13 @@ class DynamoDBLedger:
         try:
             attrs = self._write(hold.tenant_id, update, "UPDATED_NEW")["Attributes"]
         except _ConditionFailed:
-            return self._close_after_read(hold, actual)
+            return self._close_after_read(hold, actual, saved)
         item = _Item.from_write(known, hold.tenant_id, hold.windows, attrs, ("spent", "held", "room", "alert"))
         item = item or self._read(hold.tenant_id).as_of(hold.windows)
         self._log_overshoot(hold, overshoot)
         return SettleResult(item.snapshot(), self._announce(item, hold.hold_id), overshoot)
 
-    def _close_after_read(self, hold: Hold, actual: int) -> SettleResult:
+    def _close_after_read(self, hold: Hold, actual: int, saved: int) -> SettleResult:
         """Every other case, decided on a fresh read: a replay, a reclaimed hold, a window that rolled."""
         for _ in range(_MAX_ROUNDS):
             item = self._read(hold.tenant_id)
@@ -511,7 +556,7 @@ class DynamoDBLedger:
                 return SettleResult(view.snapshot(), self._announce(view, hold.hold_id), 0, applied=False)
             stored = StoredHold.parse(hold.tenant_id, hold.hold_id, value)
             prev = WindowKeys(item.win["d"].prev_key, item.win["m"].prev_key)
-            update, overshoot = self._close_update(stored, actual, item.keys, prev, None)
+            update, overshoot = self._close_update(stored, actual, item.keys, prev, None, saved)
             try:
                 item = self._update(hold.tenant_id, update)
             except _ConditionFailed:
@@ -543,6 +588,7 @@ class DynamoDBLedger:
                     f"{w}_held = :zero",
                     f"{w}_room = {w}_cap",
                     f"{w}_alert = :zero",
+                    f"{w}_saved = :zero",
                 ]
                 update.values[f":{w}new"] = _s(key)
         update.values[":zero"] = _n(0)
@@ -620,7 +666,7 @@ class DynamoDBLedger:
                 f"{w}_prev_key": _s(window.prev_key or "-"),
                 f"{w}_alert_by": _s("-"),
             }
-            for attr in ("cap", "spent", "held", "room", "alert", "alert_prev", "prev_spent"):
+            for attr in ("cap", "spent", "held", "room", "alert", "alert_prev", "prev_spent", "saved"):
                 encoded[f"{w}_{attr}"] = _n(getattr(window, attr))
         return encoded
 
@@ -656,7 +702,7 @@ class DynamoDBLedger:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, operation: str, *, replay_safe: bool = True, **kwargs: Any) -> dict[str, Any]:
         """One DynamoDB call with bounded, jittered retries; errors become the package's own.
 
         A retry after a timeout or a reset may repeat a write that was applied: every write is conditional on
@@ -676,7 +722,8 @@ class DynamoDBLedger:
                 if attempt == self._max_attempts:
                     raise LedgerThrottledError(f"DynamoDB {operation} throttled {attempt} times") from exc
             except _NETWORK_ERRORS as exc:
-                if attempt == self._max_attempts:
+                maybe_applied = isinstance(exc, ReadTimeoutError | ConnectionClosedError)
+                if attempt == self._max_attempts or (maybe_applied and not replay_safe):
                     raise LedgerUnavailableError(f"DynamoDB {operation} unreachable: {exc}") from exc
             self._sleep(self._base_backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
         raise AssertionError("unreachable")  # pragma: no cover

@@ -39,11 +39,12 @@ class _Window:
     alert: Level = Level.ACTIVE
     prev_key: str = ""
     prev_spent: int = 0
+    saved: int = 0
 
     def roll(self, key: str) -> None:
         if key > self.key:
             self.prev_key, self.prev_spent = self.key, self.spent
-            self.key, self.spent, self.held, self.alert = key, 0, 0, Level.ACTIVE
+            self.key, self.spent, self.held, self.alert, self.saved = key, 0, 0, Level.ACTIVE, 0
 
 
 @dataclass
@@ -59,7 +60,9 @@ class _Tenant:
         return window_level(window.spent, window.cap, self.policy.soft_cap_percent, self.policy.degrade_percent)
 
     def snapshot(self) -> LedgerSnapshot:
-        daily, monthly = (WindowSnapshot(w.name, w.key, w.cap, w.spent, w.held, self.level(w)) for w in self.windows)
+        daily, monthly = (
+            WindowSnapshot(w.name, w.key, w.cap, w.spent, w.held, self.level(w), w.saved) for w in self.windows
+        )
         open_holds = sum(1 for h in self.holds.values() if h.reclaimed_at is None)
         return LedgerSnapshot(
             self.tenant_id,
@@ -128,12 +131,21 @@ class InMemoryLedger:
                 window.held += amount
             return ReserveResult(hold, tenant.snapshot(), self._announce(tenant))
 
-    def settle(self, hold: Hold, actual: int) -> SettleResult:
+    def settle(self, hold: Hold, actual: int, *, saved: int = 0) -> SettleResult:
         check_amount(actual, "actual cost")
-        return self._close(hold, actual)
+        check_amount(saved, "saved amount")
+        return self._close(hold, actual, saved)
 
     def release(self, hold: Hold) -> SettleResult:
-        return self._close(hold, 0)
+        return self._close(hold, 0, 0)
+
+    def record_savings(self, tenant_id: str, saved: int) -> LedgerSnapshot:
+        check_amount(saved, "saved amount")
+        with self._lock:
+            tenant = self._current(self._tenant(tenant_id))
+            for window in tenant.windows:
+                window.saved += saved
+            return tenant.snapshot()
 
     def snapshot(self, tenant_id: str) -> LedgerSnapshot:
         with self._lock:
@@ -180,13 +192,16 @@ class InMemoryLedger:
     def _fits(tenant: _Tenant, amount: int) -> bool:
         return all(w.cap - w.spent - w.held >= amount for w in tenant.windows)
 
-    def _close(self, hold: Hold, actual: int) -> SettleResult:
+    def _close(self, hold: Hold, actual: int, saved: int) -> SettleResult:
         with self._lock:
             tenant = self._current(self._tenant(hold.tenant_id))
             stored = tenant.holds.pop(hold.hold_id, None)
             if stored is None:
                 return SettleResult(tenant.snapshot(), self._announce(tenant), 0, applied=False)
             self._charge(tenant, stored, actual)
+            for window, hold_key in zip(tenant.windows, (hold.windows.day, hold.windows.month), strict=True):
+                if window.key == hold_key:
+                    window.saved += saved
             overshoot = max(actual - hold.amount if stored.reclaimed_at is None else actual, 0)
             if overshoot:
                 tenant.overshoot_nanos += overshoot

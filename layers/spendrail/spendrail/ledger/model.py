@@ -61,6 +61,7 @@ class WindowSnapshot:
     spent: int
     held: int
     level: Level
+    saved: int = 0  # what answers served from the cache would have cost, this window
 
     @property
     def remaining(self) -> int:

@@ -15,8 +15,11 @@ class BudgetLedger(Protocol):
     def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
         """Hold `amount` nano-USD in both windows, or refuse. Idempotent per hold id."""
 
-    def settle(self, hold: Hold, actual: int) -> SettleResult:
-        """Record the real cost and return the unused part of the hold. Idempotent per hold."""
+    def settle(self, hold: Hold, actual: int, *, saved: int = 0) -> SettleResult:
+        """Record the real cost (and what a cache hit saved); give back the rest of the hold. Idempotent per hold."""
+
+    def record_savings(self, tenant_id: str, saved: int) -> LedgerSnapshot:
+        """Count what an answer served from the cache, with no hold, would have cost; returns the windows."""
 
     def release(self, hold: Hold) -> SettleResult:
         """Return the whole hold (the call failed and cost nothing). Idempotent per hold."""
