@@ -39,6 +39,11 @@ _PASSED_THROUGH = (
     "HELICONE_URL",
     "POWERTOOLS_LOG_LEVEL",
     "POWERTOOLS_METRICS_DISABLED",
+    "CACHE_ENABLED",
+    "CACHE_REFRESH_SECONDS",
+    "CACHE_TTL_SECONDS",
+    "EMBEDDING_MODEL",
+    "EMBEDDING_DIMENSIONS",
 )
 
 
@@ -53,6 +58,7 @@ def function_env(dynamodb_endpoint: str, settings: Settings, llm_base_url: str, 
         "BUDGET_TABLE_NAME": settings.budget_table_name,
         "TENANT_TABLE_NAME": settings.tenant_table_name,
         "IDEMPOTENCY_TABLE_NAME": settings.idempotency_table_name,
+        "CACHE_TABLE_NAME": settings.cache_table_name,
         "OPENROUTER_API_KEY": llm_api_key,
         "POWERTOOLS_SERVICE_NAME": "spendrail",
         "POWERTOOLS_METRICS_NAMESPACE": "Spendrail",
@@ -147,6 +153,7 @@ class LocalStack:
             "BudgetTable": self.settings.budget_table_name,
             "TenantTable": self.settings.tenant_table_name,
             "IdempotencyTable": self.settings.idempotency_table_name,
+            "CacheTable": self.settings.cache_table_name,
         }
         existing = set(self.client.list_tables()["TableNames"])
         tables.create_tables(self.client, {k: v for k, v in wanted.items() if v not in existing})

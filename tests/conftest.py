@@ -20,7 +20,7 @@ for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
     os.environ.pop(_var, None)
 
 
-TABLES = {"BudgetTable": "budget", "TenantTable": "tenants", "IdempotencyTable": "idempotency"}
+TABLES = {"BudgetTable": "budget", "TenantTable": "tenants", "IdempotencyTable": "idempotency", "CacheTable": "cache"}
 
 
 @dataclass

@@ -34,4 +34,4 @@ def test_an_openrouter_base_url_is_honoured_without_a_key() -> None:
             )
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                 assert response.status == 200
-        assert len(elsewhere.requests) == 1
+        assert [r["path"] for r in elsewhere.requests] == ["/api/v1/embeddings", "/api/v1/chat/completions"]

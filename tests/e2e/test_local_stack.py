@@ -8,10 +8,15 @@ from decimal import Decimal
 
 from spendrail.money import usd_to_nanos
 from spendrail.policy import BudgetPolicy
+from spendrail.pricing import PricingCatalog
 from tests.e2e.conftest import HttpReply, Stack, post
 
 MISTRAL, LLAMA = "mistralai/mistral-small-latest", "meta-llama/llama-3.3-70b-instruct"
-QUESTION = {"prompt": "How do I track my order?", "customerId": "cust-1", "maxTokens": 32}
+
+
+def question(n: int) -> dict[str, object]:
+    """Distinct questions (the number keeps each from the cache: the numbers guard), small answers."""
+    return {"prompt": f"How do I track my order? Question {n}", "customerId": "cust-1", "maxTokens": 32}
 
 
 def nanos(reply: HttpReply) -> int:
@@ -31,8 +36,8 @@ def test_a_budget_walks_from_active_to_stopped(local_stack: Stack) -> None:
     key = local_stack.tenant("walker", BudgetPolicy(daily_cap_usd="0.001", monthly_cap_usd="1"), "Chat is paused.")
     seen: list[tuple[str, str]] = []
     total = 0
-    for _ in range(100):
-        reply = post(local_stack.url, key, QUESTION)
+    for n in range(100):
+        reply = post(local_stack.url, key, question(n))
         if reply.status != 200:
             break
         seen.append((reply.body["budget"]["state"], reply.body["model"]))
@@ -53,7 +58,7 @@ def test_a_concurrent_burst_never_exceeds_the_cap_and_spend_matches_what_was_rep
     cap = 2_000_000  # $0.002: room for about 90 of the 240 questions
     key = local_stack.tenant("flash-sale", BudgetPolicy(daily_cap_usd="0.002", monthly_cap_usd="1"))
     with ThreadPoolExecutor(16) as pool:
-        replies = list(pool.map(lambda _: post(local_stack.url, key, QUESTION), range(240)))
+        replies = list(pool.map(lambda n: post(local_stack.url, key, question(n)), range(240)))
     statuses = {r.status for r in replies}
     assert statuses <= {200, 429, 503}, statuses
     answered = [r for r in replies if r.status == 200]
@@ -66,3 +71,30 @@ def test_a_concurrent_burst_never_exceeds_the_cap_and_spend_matches_what_was_rep
         f"\nburst: 240 requests, {len(answered)} answered, statuses {sorted(statuses)}, "
         f"spent {snapshot.daily.spent} of {cap} nano-USD ({snapshot.daily.spent / cap:.1%})"
     )
+
+
+def test_the_recipes_cache_check(local_stack: Stack) -> None:
+    key = local_stack.tenant("cache-check", BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10"))
+
+    def ask(prompt: str) -> dict[str, object]:
+        reply = post(local_stack.url, key, {"prompt": prompt, "customerId": "cust-1"})
+        assert reply.status == 200, reply.body
+        return reply.body
+
+    first, second = ask("How do I track my order?"), ask("How do I track my order?")
+    assert (first["cached"], second["cached"], second["costUsd"]) == (False, True, 0)
+    # The first answer's cost included its embedding; what a hit saves is the answer alone.
+    assert as_nanos(first["costUsd"]) - as_nanos(second["savedUsd"]) == embedding_nanos("How do I track my order?")
+    assert ask("How can I track my order")["cached"] is True  # a paraphrase
+    ask("Where is order 1233?")
+    assert ask("Where is order 1234?")["cached"] is False
+
+
+def as_nanos(usd: object) -> int:
+    return usd_to_nanos(Decimal(repr(usd)))
+
+
+def embedding_nanos(prompt: str) -> int:
+    """An embedding's price in the catalog, for the simulator's token count (a token per 4 UTF-8 bytes)."""
+    tokens = -(-len(prompt.encode()) // 4)
+    return PricingCatalog.load().price("openai/text-embedding-3-small").cost_nanos(tokens, 0)

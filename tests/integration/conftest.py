@@ -71,6 +71,11 @@ def chat(moto_dynamodb: Any, simulator: OpenRouterSimulator, monkeypatch: pytest
         "BUDGET_TABLE_NAME": "budget",
         "TENANT_TABLE_NAME": "tenants",
         "IDEMPOTENCY_TABLE_NAME": "idempotency",
+        "CACHE_TABLE_NAME": "cache",
+        # The request path's own tests run without the cache (its embedding call would take injected faults);
+        # tests/integration/test_answer_cache.py turns it on.
+        "CACHE_ENABLED": "false",
+        "CACHE_REFRESH_SECONDS": "0",
         "OPENROUTER_BASE_URL": simulator.base_url,
         "OPENROUTER_API_KEY": "sk-or-test",
         "LLM_TIMEOUT_SECONDS": "2",

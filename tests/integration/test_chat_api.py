@@ -34,8 +34,8 @@ def test_a_question_is_answered_charged_and_reported(chat: ChatHarness) -> None:
     assert reply.status == 200, reply.body
     body = reply.body
     assert set(body) == {
-        "reply", "model", "costUsd", "cached", "inputTokens", "outputTokens", "latencyMs", "requestId", "budget",
-        "downgraded",
+        "reply", "model", "costUsd", "savedUsd", "cached", "inputTokens", "outputTokens", "latencyMs", "requestId",
+        "budget", "downgraded",
     }  # fmt: skip
     assert body["model"] == MISTRAL
     assert body["cached"] is False

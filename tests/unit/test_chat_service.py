@@ -25,18 +25,6 @@ MISTRAL, GPT, LLAMA = "mistralai/mistral-small-latest", "openai/gpt-5.2-mini", "
 
 
 @pytest.fixture
-def ledger(clock: Clock) -> InMemoryLedger:
-    ledger = InMemoryLedger(clock=clock)
-    ledger.put_policy("shop", BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10"))
-    return ledger
-
-
-@pytest.fixture
-def llm() -> ScriptedLLM:
-    return ScriptedLLM()
-
-
-@pytest.fixture
 def sleeps() -> list[float]:
     return []
 

@@ -21,6 +21,13 @@ class Settings(BaseModel):
 
     tenant_table_name: str = Field(default="spendrail-tenants", alias="TENANT_TABLE_NAME", min_length=3)
     idempotency_table_name: str = Field(default="spendrail-idempotency", alias="IDEMPOTENCY_TABLE_NAME", min_length=3)
+    cache_table_name: str = Field(default="spendrail-cache", alias="CACHE_TABLE_NAME", min_length=3)
+    cache_enabled: bool = Field(default=True, alias="CACHE_ENABLED")
+    embedding_model: str = Field(default="openai/text-embedding-3-small", alias="EMBEDDING_MODEL")
+    embedding_dimensions: int = Field(default=512, alias="EMBEDDING_DIMENSIONS", ge=64, le=3072)
+    cache_ttl_seconds: int = Field(default=7 * 86_400, alias="CACHE_TTL_SECONDS", ge=60, le=90 * 86_400)
+    cache_refresh_seconds: float = Field(default=5.0, alias="CACHE_REFRESH_SECONDS", ge=0, le=3600)
+    cache_max_entries: int = Field(default=20_000, alias="CACHE_MAX_ENTRIES", ge=10, le=500_000)
     auth_cache_seconds: float = Field(default=60.0, alias="AUTH_CACHE_SECONDS", ge=0, le=900)
     busy_wait_seconds: float = Field(default=1.5, alias="BUSY_WAIT_SECONDS", ge=0, le=10)
 

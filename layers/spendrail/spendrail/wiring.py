@@ -13,6 +13,8 @@ from botocore.config import Config
 from pydantic import SecretStr
 
 from spendrail.api.chat import ChatEndpoint, IdempotencyGate
+from spendrail.cache.dynamodb import DynamoDBCacheStore
+from spendrail.cache.service import AnswerCache
 from spendrail.chat.service import ChatService
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.llm.openrouter import OpenRouterClient
@@ -71,13 +73,27 @@ def chat_endpoint(settings: Settings, logger: Logger, metrics: Metrics) -> ChatE
         timeout_seconds=settings.llm_timeout_seconds,
         referer=settings.app_url,
         title=settings.app_title,
+        embedding_model=settings.embedding_model,
+        embedding_dimensions=settings.embedding_dimensions,
     )
+    cache = None
+    if settings.cache_enabled:
+        cache = AnswerCache(
+            DynamoDBCacheStore(client, settings.cache_table_name),
+            dimensions=settings.embedding_dimensions,
+            ttl_seconds=settings.cache_ttl_seconds,
+            refresh_seconds=settings.cache_refresh_seconds,
+            max_entries=settings.cache_max_entries,
+        )
     directory = DynamoDBTenantDirectory(client, settings.tenant_table_name)
     service = ChatService(
         budget_ledger(settings, client),
         llm,
         PricingCatalog.load(),
         helicone=helicone,
+        cache=cache,
+        embedder=llm if cache is not None else None,
+        embedding_model=settings.embedding_model,
         profiles=directory,
         llm_url=settings.openrouter_base_url,
         busy_wait_seconds=settings.busy_wait_seconds,

@@ -131,7 +131,7 @@ class ChatEndpoint:
         return data
 
     def _observe(self, outcome: ChatOutcome) -> None:
-        response, chosen = outcome.response, outcome.route
+        response = outcome.response
         metrics = self._metrics
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="CostNanoUsd", unit=MetricUnit.Count, value=outcome.cost_nanos)
@@ -139,6 +139,9 @@ class ChatEndpoint:
         metrics.add_metric(name="OutputTokens", unit=MetricUnit.Count, value=response.output_tokens)
         metrics.add_metric(name="LatencyMs", unit=MetricUnit.Milliseconds, value=response.latency_ms)
         metrics.add_metric(name=f"State{response.budget.state.value.title()}", unit=MetricUnit.Count, value=1)
+        if outcome.cache_tier is not None:
+            metrics.add_metric(name=f"CacheHits{outcome.cache_tier.title()}", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name="SavedNanoUsd", unit=MetricUnit.Count, value=int(response.saved_usd * 10**9))
         if response.downgraded:
             metrics.add_metric(name="Downgrades", unit=MetricUnit.Count, value=1)
         if outcome.overshoot_nanos:
@@ -153,7 +156,8 @@ class ChatEndpoint:
             "answered",
             extra={
                 "model": response.model,
-                "routed_model": chosen.primary,
+                "routed_model": outcome.route.primary if outcome.route else None,
+                "cache": outcome.cache_tier,
                 "downgraded": response.downgraded,
                 "cost_usd": str(response.cost_usd),
                 "budget_state": response.budget.state.value,

@@ -58,6 +58,7 @@ class ChatResponse(BaseModel):
     reply: str
     model: str
     cost_usd: UsdAmount = Field(serialization_alias="costUsd")
+    saved_usd: UsdAmount = Field(default=Decimal(0), serialization_alias="savedUsd")
     cached: bool
     input_tokens: int = Field(serialization_alias="inputTokens")
     output_tokens: int = Field(serialization_alias="outputTokens")

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import openai
 from openai.types.chat import ChatCompletion
 
-from spendrail.llm.port import Completion, CompletionRequest, ContentRejectedError, UpstreamError, Usage
+from spendrail.llm.port import Completion, CompletionRequest, ContentRejectedError, Embedding, UpstreamError, Usage
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class OpenRouterClient:
         attempts: int = 2,
         referer: str = "https://github.com/spendrail",
         title: str = "spendrail",
+        embedding_model: str = "openai/text-embedding-3-small",
+        embedding_dimensions: int = 512,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._api_key = api_key
@@ -61,6 +64,8 @@ class OpenRouterClient:
         self._attempts = attempts
         self._headers = {"HTTP-Referer": referer, "X-Title": title}
         self._sleep = sleep
+        self._embedding_model = embedding_model
+        self._embedding_dimensions = embedding_dimensions
         self._client: openai.OpenAI | None = None
         self._client_key = ""
 
@@ -87,6 +92,36 @@ class OpenRouterClient:
                     raise
                 self._sleep(min(0.25 * attempt, 1.0))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def embed(self, text: str, request_id: str) -> Embedding:
+        """One embedding through OpenRouter's OpenAI-compatible endpoint; failures as for chat, never retried."""
+        try:
+            response = self._sdk().embeddings.create(
+                model=self._embedding_model,
+                input=text,
+                dimensions=self._embedding_dimensions,
+                extra_headers={"X-Request-Id": request_id},
+            )
+        except openai.APITimeoutError as exc:
+            raise UpstreamError("embedding timed out", status=504, kind="timeout") from exc
+        except openai.APIConnectionError as exc:
+            raise UpstreamError("OpenRouter could not be reached", status=502, kind="unreachable") from exc
+        except openai.APIStatusError as exc:
+            error = _status_error(exc)
+            if isinstance(error, UpstreamError):
+                raise error from exc
+            raise UpstreamError(str(error), status=502, kind="rejected") from exc
+        except Exception as exc:  # an unreadable body
+            raise UpstreamError("unreadable embedding response", status=502, kind="malformed") from exc
+        if not response.data or len(response.data[0].embedding) != self._embedding_dimensions:
+            raise UpstreamError("embedding of the wrong shape", status=502, kind="malformed")
+        cost = getattr(response.usage, "cost", None)
+        return Embedding(
+            vector=np.asarray(response.data[0].embedding, dtype=np.float32),
+            model=response.model or self._embedding_model,
+            input_tokens=response.usage.prompt_tokens,
+            cost_usd=Decimal(repr(cost)) if isinstance(cost, int | float) else None,
+        )
 
     def _call(self, request: CompletionRequest) -> Completion:
         extra: dict[str, object] = {"user": request.user}

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from spendrail.errors import SpendrailError
 
 
@@ -71,3 +74,15 @@ class ContentRejectedError(SpendrailError):
 
 class LLMClient(Protocol):
     def complete(self, request: CompletionRequest) -> Completion: ...
+
+
+@dataclass(frozen=True)
+class Embedding:
+    vector: npt.NDArray[np.float32]
+    model: str
+    input_tokens: int
+    cost_usd: Decimal | None  # the provider's billed amount; None when it did not say
+
+
+class Embedder(Protocol):
+    def embed(self, text: str, request_id: str) -> Embedding: ...

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from spendrail.errors import StoreUnavailableError
-from spendrail.tenants.model import KeyRecord, KeyStatus, Tenant
+from spendrail.tenants.model import DEFAULT_CACHE_THRESHOLD, KeyRecord, KeyStatus, Tenant
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -28,7 +28,12 @@ class DynamoDBTenantDirectory:
         item = self._get(f"TENANT#{tenant_id}", "PROFILE")
         if item is None:
             return None
-        return Tenant(tenant_id, item["fallback_message"]["S"])
+        return Tenant(
+            tenant_id,
+            item["fallback_message"]["S"],
+            float(item["cache_threshold"]["N"]) if "cache_threshold" in item else DEFAULT_CACHE_THRESHOLD,
+            frozenset(item["uncacheable_use_cases"]["SS"]) if "uncacheable_use_cases" in item else frozenset(),
+        )
 
     def put_tenant(self, tenant: Tenant) -> None:
         self._put(
@@ -36,6 +41,13 @@ class DynamoDBTenantDirectory:
                 "pk": {"S": f"TENANT#{tenant.tenant_id}"},
                 "sk": {"S": "PROFILE"},
                 "fallback_message": {"S": tenant.fallback_message},
+                "cache_threshold": {"N": str(tenant.cache_threshold)},
+                # A string set cannot be empty in DynamoDB: absent means every use case may be cached.
+                **(
+                    {"uncacheable_use_cases": {"SS": sorted(tenant.uncacheable_use_cases)}}
+                    if tenant.uncacheable_use_cases
+                    else {}
+                ),
             }
         )
 

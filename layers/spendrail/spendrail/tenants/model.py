@@ -22,10 +22,15 @@ class KeyStatus(StrEnum):
     REVOKED = "revoked"
 
 
+DEFAULT_CACHE_THRESHOLD = 0.85
+
+
 @dataclass(frozen=True)
 class Tenant:
     tenant_id: str
     fallback_message: str = DEFAULT_FALLBACK_MESSAGE
+    cache_threshold: float = DEFAULT_CACHE_THRESHOLD  # cosine similarity a cached answer needs (not money)
+    uncacheable_use_cases: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

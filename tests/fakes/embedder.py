@@ -1,0 +1,27 @@
+"""A deterministic Embedder: the offline simulator's hashed n-gram vectors, without HTTP."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from local.openrouter_sim import OpenRouterSimulator
+from spendrail.llm.port import Embedding, UpstreamError
+
+
+class HashedEmbedder:
+    def __init__(self, dimensions: int = 512, cost: str | None = "0.0000002") -> None:
+        self.dimensions = dimensions
+        self.cost = cost
+        self.calls: list[str] = []
+        self.fail_next = False
+
+    def embed(self, text: str, request_id: str) -> Embedding:
+        self.calls.append(text)
+        if self.fail_next:
+            self.fail_next = False
+            raise UpstreamError("embedding down", status=502, kind="unavailable")
+        vector = np.asarray(OpenRouterSimulator.embed(text, self.dimensions), dtype=np.float32)
+        cost = Decimal(self.cost) if self.cost is not None else None
+        return Embedding(vector, "openai/text-embedding-3-small", 10, cost)
