@@ -251,6 +251,9 @@ def function_env(dynamodb: str, llm_base_url: str, settings: Settings) -> dict[s
         "HELICONE_API_KEY": "",
         "HELICONE_API_KEY_PARAM": "",
         "POWERTOOLS_METRICS_DISABLED": "true",
+        # The request path without the answer cache: its prompts repeat, and hits would hide the path measured here
+        # (the cache's own calls per request are asserted in tests/concurrency/test_request_calls.py).
+        "CACHE_ENABLED": "false",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 
