@@ -10,6 +10,7 @@ from spendrail.cache.memory import InMemoryCacheStore
 from spendrail.cache.service import AnswerCache
 from spendrail.chat.models import ChatRequest
 from spendrail.chat.service import BudgetExceededError, ChatService
+from spendrail.errors import StoreUnavailableError
 from spendrail.ledger.memory import InMemoryLedger
 from spendrail.llm.port import Completion, UpstreamError, Usage
 from spendrail.pricing import PricingCatalog
@@ -205,3 +206,23 @@ def test_an_embedding_without_a_reported_cost_is_priced_from_the_catalog(
     service.answer(SHOP, ask("Do you ship to Canada?"), "r1")
     embed = CATALOG.price("openai/text-embedding-3-small").cost_nanos(10, 0)
     assert ledger.snapshot("shop").daily.spent == ANSWER_NANOS + embed
+
+
+def test_an_unavailable_cache_table_never_fails_a_reply(
+    ledger: InMemoryLedger, llm: ScriptedLLM, embedder: HashedEmbedder, clock: Clock
+) -> None:
+    class Down(InMemoryCacheStore):
+        def get(self, scope, key):  # type: ignore[no-untyped-def]
+            raise StoreUnavailableError("throttled")
+
+        def put(self, scope, answer):  # type: ignore[no-untyped-def]
+            raise StoreUnavailableError("throttled")
+
+        def newest(self, scope, limit):  # type: ignore[no-untyped-def]
+            raise StoreUnavailableError("throttled")
+
+    cache = AnswerCache(Down(), dimensions=512, ttl_seconds=60, refresh_seconds=0, max_entries=10)
+    service = ChatService(ledger, llm, CATALOG, cache=cache, embedder=embedder, clock=clock, sleep=lambda _: None)
+    for request_id in ("r1", "r2"):
+        assert service.answer(SHOP, ask("Do you ship to Canada?"), request_id).response.cached is False
+    assert ledger.snapshot("shop").daily.spent == 2 * (ANSWER_NANOS + EMBED_NANOS)

@@ -312,32 +312,33 @@ class ChatService:
         except InvalidInputError:
             return embedding.vector, held
 
-    def _cache_exact(self, scope: CacheScope, prompt: str) -> StoredAnswer | None:
-        assert self._cache is not None
+    @staticmethod
+    def _unless_cache_down[T](call: Callable[[], T | None]) -> T | None:
+        """The cache only ever saves money: when its table is unavailable the request goes on without it."""
         try:
-            return self._cache.exact(scope, prompt)
+            return call()
         except StoreUnavailableError:
             logger.warning("cache unavailable: answering without it")
             return None
+
+    def _cache_exact(self, scope: CacheScope, prompt: str) -> StoredAnswer | None:
+        assert self._cache is not None
+        cache = self._cache
+        return self._unless_cache_down(lambda: cache.exact(scope, prompt))
 
     def _cache_similar(
         self, scope: CacheScope, prompt: str, vector: npt.NDArray[np.float32], threshold: float
     ) -> SimilarAnswer | None:
         assert self._cache is not None
-        try:
-            return self._cache.similar(scope, prompt, vector, threshold)
-        except StoreUnavailableError:
-            logger.warning("cache unavailable: answering without it")
-            return None
+        cache = self._cache
+        return self._unless_cache_down(lambda: cache.similar(scope, prompt, vector, threshold))
 
     def _cache_store(
         self, scope: CacheScope, prompt: str, completion: Completion, cost: int, vector: npt.NDArray[np.float32]
     ) -> None:
         assert self._cache is not None
-        try:
-            self._cache.store(scope, prompt, completion.text, completion.model, cost, vector)
-        except StoreUnavailableError:
-            logger.warning("cache unavailable: the answer was not stored")
+        cache = self._cache
+        self._unless_cache_down(lambda: cache.store(scope, prompt, completion.text, completion.model, cost, vector))
 
     def _cached(
         self,

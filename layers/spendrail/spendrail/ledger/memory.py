@@ -198,10 +198,7 @@ class InMemoryLedger:
             stored = tenant.holds.pop(hold.hold_id, None)
             if stored is None:
                 return SettleResult(tenant.snapshot(), self._announce(tenant), 0, applied=False)
-            self._charge(tenant, stored, actual)
-            for window, hold_key in zip(tenant.windows, (hold.windows.day, hold.windows.month), strict=True):
-                if window.key == hold_key:
-                    window.saved += saved
+            self._charge(tenant, stored, actual, saved)
             overshoot = max(actual - hold.amount if stored.reclaimed_at is None else actual, 0)
             if overshoot:
                 tenant.overshoot_nanos += overshoot
@@ -209,10 +206,11 @@ class InMemoryLedger:
             return SettleResult(tenant.snapshot(), self._announce(tenant), overshoot)
 
     @staticmethod
-    def _charge(tenant: _Tenant, stored: StoredHold, actual: int) -> None:
+    def _charge(tenant: _Tenant, stored: StoredHold, actual: int, saved: int = 0) -> None:
         for window, hold_key in zip(tenant.windows, (stored.hold.windows.day, stored.hold.windows.month), strict=True):
             if window.key == hold_key:
                 window.spent += actual
+                window.saved += saved
                 if stored.reclaimed_at is None:
                     window.held -= stored.hold.amount
             elif window.prev_key == hold_key:
