@@ -7,7 +7,8 @@ from decimal import Decimal
 import numpy as np
 
 from local.openrouter_sim import OpenRouterSimulator
-from spendrail.llm.port import Embedding, UpstreamError
+from spendrail.errors import UpstreamError
+from spendrail.llm.port import Embedding
 
 
 class HashedEmbedder:

@@ -2,9 +2,10 @@ from typing import Any
 
 import pytest
 
+from spendrail.errors import UnauthorizedError
 from spendrail.settings import Settings
 from spendrail.tenants import cli
-from spendrail.tenants.auth import Authenticator, UnauthorizedError
+from spendrail.tenants.auth import Authenticator
 from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
 from spendrail.wiring import budget_ledger
 

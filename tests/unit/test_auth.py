@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from spendrail.errors import UnauthorizedError
 from spendrail.ledger.memory import InMemoryLedger
 from spendrail.policy import BudgetPolicy
-from spendrail.tenants.auth import Authenticator, UnauthorizedError
+from spendrail.tenants.auth import Authenticator
 from spendrail.tenants.memory import InMemoryTenantDirectory
 from spendrail.tenants.model import Tenant, is_well_formed, key_hash, new_api_key
 from spendrail.tenants.provision import provision_tenant, revoke_key

@@ -9,10 +9,10 @@ import pytest
 from spendrail.cache.memory import InMemoryCacheStore
 from spendrail.cache.service import AnswerCache
 from spendrail.chat.models import ChatRequest
-from spendrail.chat.service import BudgetExceededError, ChatService
-from spendrail.errors import StoreUnavailableError
+from spendrail.chat.service import ChatService
+from spendrail.errors import BudgetExceededError, StoreUnavailableError, UpstreamError
 from spendrail.ledger.memory import InMemoryLedger
-from spendrail.llm.port import Completion, UpstreamError, Usage
+from spendrail.llm.port import Completion, Usage
 from spendrail.pricing import PricingCatalog
 from spendrail.tenants.memory import InMemoryTenantDirectory
 from spendrail.tenants.model import Tenant

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 
 from spendrail.chat.models import ChatRequest
-from spendrail.chat.service import BudgetBusyError, BudgetExceededError, ChatService, ForbiddenError
-from spendrail.errors import InvalidInputError
+from spendrail.chat.service import ChatService
+from spendrail.errors import BudgetBusyError, BudgetExceededError, ForbiddenError, InvalidInputError, UpstreamError
 from spendrail.ledger.memory import InMemoryLedger
-from spendrail.llm.port import UpstreamError, Usage
+from spendrail.llm.port import Usage
 from spendrail.policy import BudgetPolicy
 from spendrail.pricing import PricingCatalog
 from spendrail.state import BudgetState
@@ -126,7 +126,7 @@ def test_holds_in_flight_are_waited_for_then_refused_as_busy(
     [
         (UpstreamError("down", status=502, kind="unavailable"), 0),
         (UpstreamError("slow", status=504, kind="timeout"), 0),
-        (UpstreamError("bad body", status=502, kind="malformed", maybe_billed=True), "hold"),
+        (UpstreamError("bad body", status=502, kind="malformed", in_doubt=True), "hold"),
         (
             UpstreamError("mid", status=502, kind="midstream", usage=Usage(10, 5, Decimal("0.00002"))),
             20_000,

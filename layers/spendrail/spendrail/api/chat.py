@@ -16,10 +16,10 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from spendrail.api.errors import BadRequestError, json_body
+from spendrail.api.errors import json_body
 from spendrail.chat.models import MAX_BODY_BYTES, ChatRequest
-from spendrail.chat.service import BudgetBusyError, BudgetExceededError, ChatOutcome, ChatService
-from spendrail.llm.port import UpstreamError
+from spendrail.chat.service import ChatOutcome, ChatService
+from spendrail.errors import BadRequestError, BudgetBusyError, BudgetExceededError, UpstreamError
 from spendrail.tenants.auth import Authenticator
 from spendrail.tenants.model import Tenant
 

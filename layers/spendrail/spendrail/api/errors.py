@@ -15,21 +15,21 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import ValidationError
 
-from spendrail.chat.service import BudgetBusyError, BudgetExceededError, ForbiddenError
-from spendrail.errors import InvalidInputError, StoreUnavailableError, TenantNotFoundError
-from spendrail.llm.port import ContentRejectedError, UpstreamError
+from spendrail.errors import (
+    BadRequestError,
+    BudgetBusyError,
+    BudgetExceededError,
+    ContentRejectedError,
+    ForbiddenError,
+    InvalidInputError,
+    StoreUnavailableError,
+    TenantNotFoundError,
+    UnauthorizedError,
+    UpstreamError,
+)
 from spendrail.money import nanos_to_usd
-from spendrail.tenants.auth import UnauthorizedError
 
 logger = logging.getLogger(__name__)
-
-
-class BadRequestError(InvalidInputError):
-    """A request that cannot be read at all (no body, not JSON, too large), with an optional field list."""
-
-    def __init__(self, message: str, details: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
-        self.details = details or []
 
 
 def _json_default(value: object) -> object:

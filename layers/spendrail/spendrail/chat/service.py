@@ -16,11 +16,18 @@ from spendrail.cache.model import CacheScope, StoredAnswer
 from spendrail.cache.rules import personal_data
 from spendrail.cache.service import AnswerCache, SimilarAnswer
 from spendrail.chat.models import BudgetInfo, ChatRequest, ChatResponse
-from spendrail.errors import InvalidInputError, SpendrailError, StoreUnavailableError
+from spendrail.errors import (
+    BudgetBusyError,
+    BudgetExceededError,
+    ForbiddenError,
+    InvalidInputError,
+    StoreUnavailableError,
+    UpstreamError,
+)
 from spendrail.estimate import input_tokens_upper_bound, worst_case_nanos
 from spendrail.ledger.model import Crossing, Hold, LedgerSnapshot, Refusal, ReserveResult
 from spendrail.ledger.port import BudgetLedger
-from spendrail.llm.port import Completion, CompletionRequest, Embedder, LLMClient, Message, UpstreamError
+from spendrail.llm.port import Completion, CompletionRequest, Embedder, LLMClient, Message
 from spendrail.money import nanos_to_usd, usd_to_nanos
 from spendrail.pricing import PricingCatalog
 from spendrail.routing import Route, route, use_case
@@ -31,28 +38,6 @@ from spendrail.tenants.port import TenantDirectory
 from spendrail.windows import seconds_to_day_reset, seconds_to_month_reset
 
 logger = logging.getLogger(__name__)
-
-
-class ForbiddenError(SpendrailError):
-    """The request names a tenant other than the one its key belongs to."""
-
-
-class BudgetExceededError(SpendrailError):
-    """Settled spend leaves no room for this request until the window resets."""
-
-    def __init__(self, snapshot: LedgerSnapshot, retry_after: int, fallback_message: str) -> None:
-        super().__init__("the budget for this period is used up")
-        self.snapshot = snapshot
-        self.retry_after = retry_after
-        self.fallback_message = fallback_message
-
-
-class BudgetBusyError(SpendrailError):
-    """Only requests in flight stand in the way; their holds come back within seconds."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("the budget is fully reserved by requests in flight; retry shortly")
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -386,7 +371,7 @@ class ChatService:
             cost = exc.usage.cost_usd
             nanos = usd_to_nanos(cost, exact=False) if cost is not None else hold.amount - embed_cost
             self._ledger.settle(hold, embed_cost + nanos)
-        elif exc.maybe_billed:
+        elif exc.in_doubt:
             self._ledger.settle(hold, hold.amount)  # unreadable but possibly billed: count the worst case
         elif embed_cost:
             self._ledger.settle(hold, embed_cost)

@@ -12,7 +12,8 @@ import numpy as np
 import openai
 from openai.types.chat import ChatCompletion
 
-from spendrail.llm.port import Completion, CompletionRequest, ContentRejectedError, Embedding, UpstreamError, Usage
+from spendrail.errors import ContentRejectedError, UpstreamError
+from spendrail.llm.port import Completion, CompletionRequest, Embedding, Usage
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class OpenRouterClient:
             try:
                 return self._call(request)
             except UpstreamError as exc:
-                retryable = exc.kind in {"rate_limited", "unavailable", "unreachable"} and not exc.maybe_billed
+                retryable = exc.kind in {"rate_limited", "unavailable", "unreachable"} and not exc.in_doubt
                 if not retryable or exc.usage is not None or attempt == self._attempts:
                     raise
                 self._sleep(min(0.25 * attempt, 1.0))
@@ -149,7 +150,7 @@ class OpenRouterClient:
         except Exception as exc:  # the SDK's parse of a broken body can fail many ways
             # A 200 we cannot read may still have been generated and billed: the caller charges the whole hold.
             raise UpstreamError(
-                "OpenRouter sent a response that could not be read", status=502, kind="malformed", maybe_billed=True
+                "OpenRouter sent a response that could not be read", status=502, kind="malformed", in_doubt=True
             ) from exc
 
     @staticmethod
@@ -174,11 +175,11 @@ class OpenRouterClient:
                 status=502,
                 kind="midstream",
                 usage=usage,
-                maybe_billed=usage is None,
+                in_doubt=usage is None,
                 model=completion.model,
             )
         if usage is None:
-            raise UpstreamError("OpenRouter sent no usage", status=502, kind="malformed", maybe_billed=True)
+            raise UpstreamError("OpenRouter sent no usage", status=502, kind="malformed", in_doubt=True)
         return Completion(
             text=choice.message.content or "",
             model=completion.model,

@@ -10,8 +10,6 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from spendrail.errors import SpendrailError
-
 
 @dataclass(frozen=True)
 class Message:
@@ -43,33 +41,6 @@ class Completion:
     usage: Usage
     finish_reason: str
     raw: Callable[[], dict[str, object]]  # the response body, built only for request logging (Helicone)
-
-
-class UpstreamError(SpendrailError):
-    """The LLM call failed. `status` is what the client gets (502/503/504); `billed` says what was charged."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int,
-        kind: str,
-        usage: Usage | None = None,
-        maybe_billed: bool = False,
-        retry_after: int | None = None,
-        model: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.kind = kind  # short metric dimension: timeout, rate_limited, credits, unavailable, malformed, ...
-        self.usage = usage  # tokens were billed and reported: settle them
-        self.maybe_billed = maybe_billed  # a 200 that could not be read: the provider may have billed in full
-        self.retry_after = retry_after
-        self.model = model
-
-
-class ContentRejectedError(SpendrailError):
-    """The provider's moderation refused the prompt: the shopper's input, not an outage."""
 
 
 class LLMClient(Protocol):

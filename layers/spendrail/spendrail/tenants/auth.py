@@ -7,13 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from spendrail.errors import SpendrailError
+from spendrail.errors import UnauthorizedError
 from spendrail.tenants.model import KeyStatus, Tenant, is_well_formed, key_hash
 from spendrail.tenants.port import TenantDirectory
-
-
-class UnauthorizedError(SpendrailError):
-    """Missing, malformed, unknown or revoked key: always the same answer, so keys cannot be probed."""
 
 
 @dataclass(frozen=True)
