@@ -280,6 +280,9 @@ class _Function:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's backlog of 5 drops or resets connections when a few dozen clients connect at once; API Gateway
+    # queues them. The kernel caps this at net.core.somaxconn (4096 by default since Linux 5.4).
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], gateway: LocalApiGateway) -> None:
         self.gateway = gateway

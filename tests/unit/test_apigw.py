@@ -11,6 +11,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
@@ -134,6 +136,7 @@ def gateway(gate: Gate) -> Iterator[LocalApiGateway]:
         Route("ANY", "/fail", spec("fail")),
         Route("GET", "/plain", spec("plain")),
         Route("POST", "/gate", spec("gate")),
+        Route("GET", "/slow", spec("slow")),
     ]
     env = {GATE_ENV: str(gate.path), MARKER_ENV: "from-env"}
     with LocalApiGateway(routes, instances=INSTANCES, env=env, max_body_bytes=MAX_BODY) as gateway:
@@ -333,6 +336,26 @@ def test_oversized_bodies_are_413_without_invoking(gateway: LocalApiGateway) -> 
         assert json.loads(body)["event"]["body"] == "x" * MAX_BODY
     finally:
         conn.close()
+
+
+def test_hundreds_of_simultaneous_connections_are_all_answered(gateway: LocalApiGateway) -> None:
+    """A burst of clients connecting at once is queued by the listener, not reset or dropped (backlog 5 did that)."""
+    clients = 300
+    start = threading.Barrier(clients)
+
+    def one() -> int | str:
+        conn = http.client.HTTPConnection(gateway.url.removeprefix("http://"), timeout=10)
+        try:
+            start.wait()
+            return send(conn, "GET", "/slow")[0]
+        except OSError as error:  # a reset, a refusal, or a connection dropped until the client gave up
+            return type(error).__name__
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(clients) as pool:
+        outcomes = Counter(pool.map(lambda _: one(), range(clients)))
+    assert outcomes == {200: clients}
 
 
 def test_at_most_instances_run_at_once(gateway: LocalApiGateway, gate: Gate) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from typing import Any
 
 GATE_ENV = "APIGW_TEST_GATE"
@@ -52,4 +53,10 @@ def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
         conn.connect(os.environ[GATE_ENV])
         conn.sendall(f"{os.getpid()}\n".encode())
         conn.recv(1)
+    return {"pid": os.getpid()}
+
+
+def slow(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A handler that takes a few milliseconds of work, so concurrent requests pile up in front of the instances."""
+    time.sleep(0.005)
     return {"pid": os.getpid()}
