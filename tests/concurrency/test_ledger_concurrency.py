@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from local import dynalite, tables
-from spendrail.ledger.dynamodb import DynamoDBLedger, _Item
+from spendrail.ledger.codec import Item
+from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.ledger.model import StoredHold
 from spendrail.policy import BudgetPolicy
 from spendrail.state import BudgetState, Level
@@ -36,7 +37,7 @@ def _new_table(endpoint: str) -> tuple[Any, str]:
 
 def _check_invariant(raw: dict[str, Any]) -> None:
     """Settled + held within each cap, with `held` taken from the open holds themselves, not the counters."""
-    item = _Item.parse(raw)
+    item = Item.parse(raw)
     open_holds = [StoredHold.parse(item.tenant_id, k, v) for k, v in item.holds.items()]
     for w, window_of in (("d", lambda h: h.windows.day), ("m", lambda h: h.windows.month)):
         window = item.win[w]
@@ -97,7 +98,7 @@ def test_concurrent_cycles_never_overspend_and_settle_exactly(dynalite_endpoint:
     for window in snapshot.windows:
         assert window.spent == sum(actuals), "settled spend must equal the exact sum of admitted actuals"
         assert window.held == 0
-    assert snapshot.open_holds == 0 and _Item.parse(raw).holds == {}
+    assert snapshot.open_holds == 0 and Item.parse(raw).holds == {}
     assert sum(t["replays_applied"] for t in tallies) == 0
 
     # Each threshold crossed in each window was announced by exactly one request.

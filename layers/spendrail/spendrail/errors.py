@@ -80,6 +80,18 @@ class StoreUnavailableError(SpendrailError):
     """A DynamoDB-backed store could not be reached, or kept throttling, within the request's deadline."""
 
 
+class StoreThrottledError(StoreUnavailableError):
+    """A DynamoDB-backed store kept throttling after every retry the time budget allowed."""
+
+
+class StoreMisconfiguredError(StoreUnavailableError):
+    """A store rejected the request itself (missing table, denied access): a deployment bug, not the caller's.
+
+    Unavailable to its callers all the same, so an optional store (the answer cache) is skipped and a required
+    one (the tenant directory) answers 503, as when it cannot be reached. The budget ledger has its own.
+    """
+
+
 class SecretUnavailableError(SpendrailError):
     """A secret the deployment names (SSM parameter) is missing or unreadable: an operator's fix, not the caller's."""
 
@@ -88,7 +100,7 @@ class LedgerError(SpendrailError):
     """The budget store failed in a way the caller cannot fix by changing its input."""
 
 
-class LedgerThrottledError(LedgerError, StoreUnavailableError):
+class LedgerThrottledError(LedgerError, StoreThrottledError):
     """The budget store kept throttling after every retry."""
 
 
@@ -101,7 +113,11 @@ class LedgerConflictError(LedgerError):
 
 
 class LedgerMisconfiguredError(LedgerError):
-    """The store rejected the request itself (missing table, invalid expression): a deployment bug."""
+    """The store rejected the request itself (missing table, invalid expression): a deployment bug.
+
+    Not a StoreUnavailableError: no request may go on without its budget, and a broken deployment must surface as
+    an internal error that is logged, not as a passing outage.
+    """
 
 
 # ---- the LLM provider ----------------------------------------------------------------------------------------
