@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from spendrail.cache.model import CacheScope, StoredAnswer
-from spendrail.errors import StoreUnavailableError
+from spendrail.dynamo.call import ConditionFailed, DynamoCall
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -29,8 +28,10 @@ def _decode(item: dict[str, Any]) -> StoredAnswer:
 
 
 class DynamoDBCacheStore:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
-        self._client = client
+    """Reads and the conditional put are replay-safe (a repeated put fails its condition), so all are retried."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str, *, call: DynamoCall | None = None) -> None:
+        self._call = call or DynamoCall(client, name="cache store")
         self._table = table_name
 
     def get(self, scope: CacheScope, key: str) -> StoredAnswer | None:
@@ -51,11 +52,8 @@ class DynamoDBCacheStore:
             "expires_at": {"N": str(answer.expires_at)},
             "vector": {"B": answer.vector},
         }
-        try:
+        with contextlib.suppress(ConditionFailed):  # stored already, by another instance or our own lost attempt
             self._call("put_item", TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(sk)")
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise StoreUnavailableError(f"cache store unavailable: {exc}") from exc
 
     def since(self, scope: CacheScope, created_at: int, limit: int) -> list[StoredAnswer]:
         return self._query(scope, "pk = :pk AND created_at >= :after", {":after": {"N": str(created_at)}}, limit, True)
@@ -82,14 +80,3 @@ class DynamoDBCacheStore:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return found
-
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            result: dict[str, Any] = getattr(self._client, operation)(**kwargs)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise
-            raise StoreUnavailableError(f"cache store unavailable: {exc}") from exc
-        except BotoCoreError as exc:
-            raise StoreUnavailableError(f"cache store unavailable: {exc}") from exc
-        return result

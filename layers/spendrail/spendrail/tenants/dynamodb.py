@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from spendrail.errors import StoreUnavailableError
+from spendrail.dynamo.call import DynamoCall
 from spendrail.tenants.model import DEFAULT_CACHE_THRESHOLD, KeyRecord, KeyStatus, Tenant
 
 if TYPE_CHECKING:
@@ -14,8 +12,10 @@ if TYPE_CHECKING:
 
 
 class DynamoDBTenantDirectory:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
-        self._client = client
+    """Reads and puts are replay-safe (a put writes the same whole item again), so every call is retried."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str, *, call: DynamoCall | None = None) -> None:
+        self._call = call or DynamoCall(client, name="tenant directory")
         self._table = table_name
 
     def key(self, key_hash: str) -> KeyRecord | None:
@@ -62,15 +62,9 @@ class DynamoDBTenantDirectory:
         )
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
-        try:
-            response = self._client.get_item(TableName=self._table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
-        except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"tenant directory unavailable: {exc}") from exc
+        response = self._call("get_item", TableName=self._table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
         item: dict[str, Any] | None = response.get("Item")
         return item
 
     def _put(self, item: dict[str, Any]) -> None:
-        try:
-            self._client.put_item(TableName=self._table, Item=item)
-        except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailableError(f"tenant directory unavailable: {exc}") from exc
+        self._call("put_item", TableName=self._table, Item=item)
