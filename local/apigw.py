@@ -21,20 +21,23 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing import connection as mp_connection
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext
+from multiprocessing.process import BaseProcess
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode
 
-__all__ = ["LambdaContext", "LocalApiGateway", "Route", "api_gateway_event", "http_response", "invoke", "main"]
+__all__ = ["LambdaContext", "LocalApiGateway", "Route", "api_gateway_event", "http_response", "main"]
 
 log = logging.getLogger(__name__)
 
 ACCOUNT_ID = "123456789012"
-TIMEOUT_S = 30.0
+TIMEOUT_S = 30.0  # the functions' Timeout in template.yaml
+INTEGRATION_TIMEOUT_S = 30.0  # HTTP API's default and maximum integration timeout
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload quota
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 Response = tuple[int, list[tuple[str, str]], bytes]
@@ -200,82 +203,156 @@ def http_response(result: Any) -> Response:
     return status, headers, raw
 
 
-@dataclass
-class _Worker:
-    handler: Callable[[dict[str, Any], Any], Any] | None = None
-    init_error: str = ""
-    function_name: str = "local-app"
-
-
-_WORKER = _Worker()  # per worker process; set once by _init_worker
-
-
-def _init_worker(directory: str, module: str, function: str, env: Mapping[str, str]) -> None:
-    # Ctrl-C goes to the whole process group; the parent's stop() ends workers, so they must not die mid-request.
+def _serve(conn: Connection, directory: str, module: str, function: str, env: dict[str, str], timeout_s: float) -> None:
+    """A worker process: import the handler once (a cold start), then run one event at a time until the pipe closes."""
+    # Ctrl-C reaches the whole process group; the parent decides when a worker ends (see LocalApiGateway.stop).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(env)
-    _WORKER.function_name = f"local-{module.replace('.', '-')}"
     if directory:
         sys.path.insert(0, directory)
+    name = f"local-{module.replace('.', '-')}"
+    handler: Callable[[dict[str, Any], Any], Any] | None = None
     try:
-        _WORKER.handler = getattr(importlib.import_module(module), function)
+        handler = getattr(importlib.import_module(module), function)
     except Exception:
-        # Raising here would break the whole pool; Lambda instead fails each invoke with the init error.
-        _WORKER.init_error = traceback.format_exc()
+        init_error = traceback.format_exc()  # Lambda fails each invoke with the init error; so does this worker
+    while True:
+        try:
+            event = conn.recv()
+        except EOFError:
+            return  # the gateway closed the pipe: it is stopping (or died)
+        if handler is None:
+            conn.send({"error": init_error})
+            continue
+        context = LambdaContext(name, event["requestContext"]["requestId"], timeout_s)
+        try:
+            # Lambda serializes the result as JSON, so a value JSON can't carry fails here as it would there.
+            conn.send({"result": json.loads(json.dumps(handler(event, context)))})
+        except Exception:
+            conn.send({"error": traceback.format_exc()})
 
 
-def invoke(event: dict[str, Any]) -> dict[str, Any]:
-    """Run this worker's handler on one event: {"result": <JSON value>} or {"error": <traceback>}."""
-    if _WORKER.handler is None:
-        return {"error": _WORKER.init_error or "handler not loaded"}
-    context = LambdaContext(_WORKER.function_name, event["requestContext"]["requestId"])
-    try:
-        # Lambda serializes the result as JSON, so a value JSON can't carry fails here as it would there.
-        return {"result": json.loads(json.dumps(_WORKER.handler(event, context)))}
-    except Exception:
-        return {"error": traceback.format_exc()}
+class _Failed(Exception):
+    """The invocation gave no response at all; API Gateway answers with `status`."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _Instance:
+    """One worker process (a Lambda instance) and the gateway's end of its pipe."""
+
+    def __init__(self, context: SpawnContext, args: tuple[Any, ...]) -> None:
+        self.conn, child_end = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child_end, *args), daemon=True)
+        self.process.start()
+        child_end.close()  # the child holds the only other end: its exit shows here as EOF
+
+    def ending(self) -> str:
+        """How the process ended, for the log."""
+        code = self.process.exitcode
+        if code is not None and code < 0:
+            return f"was killed by signal {signal.Signals(-code).name}"
+        return f"exited with code {code}"
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.conn.close()
 
 
 class _Function:
-    """One Lambda function: a pool of `instances` workers, each serving one request at a time."""
+    """One Lambda function: `instances` worker processes, each serving one request at a time; the rest queue.
 
-    def __init__(self, spec: str, instances: int, env: Mapping[str, str]) -> None:
+    An instance that dies or runs past its timeout fails only the request it was serving and is replaced.
+    """
+
+    def __init__(
+        self, spec: str, instances: int, env: Mapping[str, str], timeout_s: float, integration_timeout_s: float
+    ) -> None:
         directory, module, function = parse_spec(spec)
-        self._initargs = (os.path.abspath(directory) if directory else "", module, function, dict(env))
-        self._instances = instances
-        self._lock = threading.Lock()
+        self.spec = spec
+        self._timeout_s = timeout_s
+        self._integration_timeout_s = integration_timeout_s
+        self._args = (os.path.abspath(directory) if directory else "", module, function, dict(env), timeout_s)
+        self._context = multiprocessing.get_context("spawn")
+        self._ready = threading.Condition()
         self._closed = False
-        self._pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(self._instances, context, initializer=_init_worker, initargs=self._initargs)
+        self._idle = [_Instance(self._context, self._args) for _ in range(instances)]
+        self._busy: set[_Instance] = set()
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        pool = self._pool
-        try:
-            return pool.submit(invoke, event).result()
-        except BrokenProcessPool:
-            # A worker died outright (os._exit, a crash); Lambda would replace the instance, so replace the pool.
-            with self._lock:
-                if self._pool is pool and not self._closed:
-                    self._pool = self._new_pool()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        """Run `event` on a free instance: {"result": <JSON value>} or {"error": <traceback>}; raises _Failed."""
+        request_id = event["requestContext"]["requestId"]
+        instance = self._checkout()
+        with contextlib.suppress(OSError):  # an instance that died idle: the wait below sees it
+            instance.conn.send(event)
+        # The gateway kills the instance at whichever limit comes first. When the integration timeout comes first
+        # (or together, as with this project's 30 s) a real Lambda would run on unseen; here it ends at once.
+        limit = min(self._timeout_s, self._integration_timeout_s)
+        ready = mp_connection.wait([instance.conn, instance.process.sentinel], timeout=limit)
+        if instance.conn in ready:
+            with contextlib.suppress(EOFError, OSError):
+                outcome: dict[str, Any] = instance.conn.recv()
+                self._release(instance)
+                return outcome
+        if ready:
+            instance.process.join()
+            status, what = 500, instance.ending()
+        else:
+            instance.kill()
+            status = 503 if self._integration_timeout_s <= self._timeout_s else 500
+            what = f"timed out after {limit:g}s and was killed"
+        self._replace(instance, f"{what} during request {request_id}")
+        raise _Failed(503 if self._closed else status)
 
-    def close(self, grace_s: float) -> None:
-        with self._lock:
+    def _checkout(self) -> _Instance:
+        with self._ready:
+            while not self._idle and not self._closed:
+                self._ready.wait()
+            if self._closed:
+                raise _Failed(503)
+            instance = self._idle.pop()
+            if not instance.process.is_alive():  # killed from outside while idle
+                instance.conn.close()
+                self._report(instance, f"{instance.ending()} while idle")
+                instance = _Instance(self._context, self._args)
+            self._busy.add(instance)
+            return instance
+
+    def _release(self, instance: _Instance) -> None:
+        with self._ready:
+            self._busy.discard(instance)
+            if self._closed:
+                instance.conn.close()  # the worker sees EOF and exits
+                return
+            self._idle.append(instance)
+            self._ready.notify()
+
+    def _replace(self, instance: _Instance, what: str) -> None:
+        instance.conn.close()
+        with self._ready:
+            self._busy.discard(instance)
+            if self._closed:
+                return  # stop() ended it
+            self._report(instance, what)
+            self._idle.append(_Instance(self._context, self._args))
+            self._ready.notify()
+
+    def _report(self, instance: _Instance, what: str) -> None:
+        log.error("%s: instance pid %s %s; starting a new one", self.spec, instance.process.pid, what)
+
+    def close(self) -> list[BaseProcess]:
+        """Refuse new requests (queued ones get 503) and end idle workers; returns every worker process."""
+        with self._ready:
             self._closed = True
-            pool = self._pool
-        # 3.13's executor can't end a busy worker (terminate_workers() is 3.14), so its processes are joined here.
-        processes = list(pool._processes.values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        deadline = time.monotonic() + grace_s
-        for process in processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.kill()
-                process.join()
+            for instance in self._idle:
+                instance.conn.close()  # the worker sees EOF and exits; a busy one does after its request
+            processes = [instance.process for instance in (*self._idle, *self._busy)]
+            self._idle = []
+            self._ready.notify_all()
+        return processes
 
 
 class _Server(ThreadingHTTPServer):
@@ -338,12 +415,15 @@ class LocalApiGateway:
         instances: int = 4,
         env: Mapping[str, str] | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        timeout_s: float = TIMEOUT_S,
+        integration_timeout_s: float = INTEGRATION_TIMEOUT_S,
     ) -> None:
         self.routes = list(routes)
         self.max_body_bytes = max_body_bytes
         self._address = (host, port)
         self._instances = instances
         self._env = dict(env or {})
+        self._limits = (timeout_s, integration_timeout_s)
         self._functions: dict[str, _Function] = {}
         self._server: _Server | None = None
 
@@ -356,7 +436,7 @@ class LocalApiGateway:
     def start(self) -> Self:
         if self._server is None:
             specs = dict.fromkeys(route.handler_spec for route in self.routes)
-            self._functions = {spec: _Function(spec, self._instances, self._env) for spec in specs}
+            self._functions = {spec: _Function(spec, self._instances, self._env, *self._limits) for spec in specs}
             self._server = _Server(self._address, self)
             threading.Thread(target=self._server.serve_forever, name="apigw", daemon=True).start()
         return self
@@ -367,9 +447,14 @@ class LocalApiGateway:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        for function in self._functions.values():
-            function.close(grace_s)
+        processes = [process for function in self._functions.values() for process in function.close()]
         self._functions = {}
+        deadline = time.monotonic() + grace_s
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -387,15 +472,23 @@ class LocalApiGateway:
             method, path, headers=headers, body=body, query=query, source_ip=source_ip, route_key=route.key
         )
         request_id = event["requestContext"]["requestId"]
+        # What API Gateway HTTP API answers when the Lambda gives no usable response: 500 Internal Server Error when
+        # the function raised, crashed, hit its own timeout or returned a malformed response ("My API with a Lambda
+        # integration returns {"message":"Internal Server Error"}",
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-troubleshooting-lambda.html), and
+        # 503 Service Unavailable when the integration timeout (30 s at most, http-api-quotas.html) passes first
+        # (github.com/anomalyco/sst/issues/2232, github.com/serverless/serverless/issues/11222).
         try:
             outcome = self._functions[route.handler_spec].invoke(event)
             if "error" in outcome:
                 log.error("%s failed (request %s):\n%s", route.handler_spec, request_id, outcome["error"])
-                return _message(502, "Internal Server Error")
+                return _message(500, "Internal Server Error")
             status, out_headers, out_body = http_response(outcome["result"])
+        except _Failed as failed:
+            return _message(failed.status, "Service Unavailable" if failed.status == 503 else "Internal Server Error")
         except Exception:
             log.exception("%s gave no usable response (request %s)", route.handler_spec, request_id)
-            return _message(502, "Internal Server Error")
+            return _message(500, "Internal Server Error")
         return status, [*out_headers, ("apigw-requestid", request_id)], out_body
 
 

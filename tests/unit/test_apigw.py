@@ -137,6 +137,7 @@ def gateway(gate: Gate) -> Iterator[LocalApiGateway]:
         Route("GET", "/plain", spec("plain")),
         Route("POST", "/gate", spec("gate")),
         Route("GET", "/slow", spec("slow")),
+        Route("POST", "/crash", spec("crash")),
     ]
     env = {GATE_ENV: str(gate.path), MARKER_ENV: "from-env"}
     with LocalApiGateway(routes, instances=INSTANCES, env=env, max_body_bytes=MAX_BODY) as gateway:
@@ -207,7 +208,7 @@ def test_response_mapping() -> None:
     assert http_response({"answer": 42}) == (200, [("Content-Type", "application/json")], b'{"answer": 42}')
     assert http_response("text")[2] == b'"text"'
     for malformed in ({"statusCode": "abc"}, {"statusCode": 99}, {"statusCode": 200, "body": {"not": "a string"}}):
-        with pytest.raises(ValueError):  # noqa: PT011 - any ValueError is API Gateway's 502
+        with pytest.raises(ValueError):  # noqa: PT011 - any ValueError is API Gateway's 500
             http_response(malformed)
 
 
@@ -311,16 +312,16 @@ def test_inferred_responses(gateway: LocalApiGateway) -> None:
     assert (status, body) == (200, b'"just text"')
 
 
-def test_handler_errors_are_502_and_the_server_keeps_serving(
+def test_handler_errors_are_500_and_the_server_keeps_serving(
     gateway: LocalApiGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
     for _ in range(3):
         status, headers, body = call(gateway.url, "POST", "/fail")
-        assert (status, json.loads(body)) == (502, {"message": "Internal Server Error"})
+        assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})  # as HTTP APIs answer
         assert headers["Content-Type"] == "application/json"
     assert "ZeroDivisionError: the handler failed on purpose" in caplog.text
     status, _, body = mirror(gateway, {"statusCode": "not a number"})
-    assert (status, json.loads(body)) == (502, {"message": "Internal Server Error"})
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
     assert echo(gateway.url, "GET", "/echo")["event"]["rawPath"] == "/echo"
 
 
@@ -383,6 +384,90 @@ def test_at_most_instances_run_at_once(gateway: LocalApiGateway, gate: Gate) -> 
     assert len(seen) == INSTANCES
 
 
+def crash(gateway: LocalApiGateway, how: str) -> Reply:
+    """Ask the crash function (see echo_app.crash) to answer or die `how`."""
+    return call(
+        gateway.url, "POST", "/crash", json.dumps({"how": how}).encode(), [("Content-Type", "application/json")]
+    )
+
+
+@pytest.mark.parametrize(
+    ("how", "reported"), [("exit", "exited with code 3"), ("sigkill", "signal SIGKILL"), ("segfault", "signal SIGSEGV")]
+)
+def test_a_dying_instance_fails_only_its_own_request_and_is_replaced(
+    gateway: LocalApiGateway, gate: Gate, caplog: pytest.LogCaptureFixture, how: str, reported: str
+) -> None:
+    with ThreadPoolExecutor(8) as clients:
+        try:
+            running = clients.submit(crash, gateway, "hold")
+            running_conn, running_pid = gate.accept()
+            doomed = clients.submit(crash, gateway, how)
+            doomed_conn, doomed_pid = gate.accept()
+            # Both instances of the function are busy, so these wait in its queue while one of them dies.
+            queued = [clients.submit(crash, gateway, "now") for _ in range(4)]
+            Gate.release(doomed_conn)
+            status, _, body = doomed.result()
+            assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+            # The queue is served by a fresh instance while the other request is still running on its own.
+            assert [reply.result()[0] for reply in queued] == [200] * 4
+            served_by = {json.loads(reply.result()[2])["pid"] for reply in queued}
+            assert running_pid not in served_by and doomed_pid not in served_by
+            assert not running.done()
+            Gate.release(running_conn)
+            assert running.result()[0] == 200
+        except BaseException:
+            gate.drain()
+            raise
+    assert not alive(doomed_pid)
+    lines = [r.getMessage() for r in caplog.records if str(doomed_pid) in r.getMessage()]
+    assert len(lines) == 1 and spec("crash") in lines[0] and reported in lines[0], lines
+    # Back to INSTANCES live instances, the dead one not among them.
+    with ThreadPoolExecutor(INSTANCES) as clients:
+        replies = [clients.submit(crash, gateway, "hold") for _ in range(INSTANCES)]
+        try:
+            held = [gate.accept() for _ in range(INSTANCES)]
+        except BaseException:
+            gate.drain()
+            raise
+        for conn, _ in held:
+            Gate.release(conn)
+        assert [reply.result()[0] for reply in replies] == [200] * INSTANCES
+    pids = {pid for _, pid in held}
+    assert len(pids) == INSTANCES and doomed_pid not in pids and all(alive(pid) for pid in pids)
+
+
+@pytest.mark.parametrize(
+    ("timeout_s", "integration_timeout_s", "status", "message"),
+    [(1.0, 30.0, 500, "Internal Server Error"), (30.0, 1.0, 503, "Service Unavailable")],
+    ids=["function-timeout", "integration-timeout"],
+)
+def test_an_invocation_past_its_timeout_is_ended_and_its_instance_replaced(
+    gate: Gate,
+    caplog: pytest.LogCaptureFixture,
+    timeout_s: float,
+    integration_timeout_s: float,
+    status: int,
+    message: str,
+) -> None:
+    routes = [Route("GET", "/echo", spec("lambda_handler")), Route("POST", "/gate", spec("gate"))]
+    env = {GATE_ENV: str(gate.path)}
+    limits = {"timeout_s": timeout_s, "integration_timeout_s": integration_timeout_s}
+    with LocalApiGateway(routes, instances=1, env=env, **limits) as gateway:
+        # The context tells the handler its own deadline (the chat function derives its request deadline from it).
+        assert 0 < echo(gateway.url, "GET", "/echo")["context"]["remaining_ms"] <= timeout_s * 1000
+        with ThreadPoolExecutor(1) as client:
+            stuck = client.submit(call, gateway.url, "POST", "/gate")
+            conn, stuck_pid = gate.accept()  # and never released
+            try:
+                reply = stuck.result()
+            finally:
+                conn.close()
+        assert (reply[0], json.loads(reply[2])) == (status, {"message": message})
+        assert not alive(stuck_pid)
+        assert echo(gateway.url, "GET", "/echo")["pid"] != stuck_pid
+    assert any(str(stuck_pid) in r.getMessage() and "timed out after 1" in r.getMessage() for r in caplog.records)
+
+
 def test_stop_ends_every_worker(gate: Gate) -> None:
     routes = [Route("GET", "/echo", spec("lambda_handler")), Route("POST", "/gate", spec("gate"))]
     gateway = LocalApiGateway(routes, instances=1, env={GATE_ENV: str(gate.path)}).start()
@@ -392,7 +477,7 @@ def test_stop_ends_every_worker(gate: Gate) -> None:
         held = client.submit(call, url, "POST", "/gate")
         conn, gate_pid = gate.accept()
         gateway.stop(grace_s=0.2)  # the held invocation never finishes, so its worker is killed
-        assert held.result()[0] == 502
+        assert held.result()[0] == 503
     conn.close()
     assert not alive(echo_pid)
     assert not alive(gate_pid)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import socket
 import time
 from typing import Any
@@ -46,13 +48,33 @@ def plain(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"plain": True, "path": event["rawPath"]}
 
 
-def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Hold this instance until the test lets go: report the pid on the test's unix socket, wait for one byte."""
+def _hold() -> None:
+    """Report this instance's pid on the test's unix socket, then wait for one byte: the test decides when to go on."""
     with socket.socket(socket.AF_UNIX) as conn:
         conn.settimeout(30)  # a failed test must not hold the worker forever
         conn.connect(os.environ[GATE_ENV])
         conn.sendall(f"{os.getpid()}\n".encode())
         conn.recv(1)
+
+
+def gate(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Hold this instance until the test lets go."""
+    _hold()
+    return {"pid": os.getpid()}
+
+
+def crash(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """What the body's "how" says: "now" answers at once; "hold" waits for the test, then answers; "exit",
+    "sigkill" and "segfault" wait for the test, then kill this instance that way."""
+    how = json.loads(event["body"])["how"]
+    if how != "now":
+        _hold()
+    if how == "exit":
+        os._exit(3)
+    if how == "sigkill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if how == "segfault":
+        ctypes.string_at(0)  # reads address 0
     return {"pid": os.getpid()}
 
 
