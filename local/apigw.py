@@ -1,12 +1,13 @@
 """API Gateway HTTP API (payload 2.0) on 127.0.0.1 in front of real Lambda handlers, for tests and `make dev`.
 
-Each function gets its own pool of spawned workers serving one request at a time, like Lambda instances (which also
-keeps every function's `app` module apart); a worker imports its handler once, in its initializer, like a cold start.
+Serves what the API uses: GET, POST, PUT and DELETE, JSON or base64 bodies, query strings, headers. Each function gets
+its own pool of spawned workers serving one request at a time, like Lambda instances (which also keeps every
+function's `app` module apart); a worker imports its handler once when it starts, like a cold start, and one that dies
+or times out is replaced without disturbing the others.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import importlib
@@ -31,7 +32,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode
 
-__all__ = ["LambdaContext", "LocalApiGateway", "Route", "api_gateway_event", "http_response", "main"]
+__all__ = ["LambdaContext", "LocalApiGateway", "Route", "api_gateway_event", "http_response"]
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +138,8 @@ def api_gateway_event(
     if query is not None:
         raw_query = query if isinstance(query, str) else urlencode(query, doseq=True)
     headers = headers or ()
-    pairs = [(name.lower(), value) for name, value in (headers.items() if isinstance(headers, Mapping) else headers)]
-    # Payload 2.0 moves cookies out of the headers into a list of their own.
-    cookies = [c.strip() for name, value in pairs if name == "cookie" for c in value.split(";") if c.strip()]
-    folded = _joined((name, value) for name, value in pairs if name != "cookie")
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    folded = _joined((name.lower(), value) for name, value in pairs)
     if body is not None and not isinstance(body, bytes | str):
         body = json.dumps(body)
         folded.setdefault("content-type", _JSON)
@@ -155,7 +154,6 @@ def api_gateway_event(
         "routeKey": route_key,
         "rawPath": raw_path,
         "rawQueryString": raw_query,
-        **({"cookies": cookies} if cookies else {}),
         "headers": folded,
         **({"queryStringParameters": params} if params else {}),
         "requestContext": {
@@ -193,10 +191,9 @@ def http_response(result: Any) -> Response:
     body = result.get("body") or ""
     if not 100 <= status <= 599 or not isinstance(body, str):
         raise ValueError(f"malformed Lambda proxy response: statusCode {status}, body {type(body).__name__}")
+    # Payload 2.0 has no multiValueHeaders: a header's several values come joined with commas, as Powertools does.
     headers = [(str(name), str(value)) for name, value in (result.get("headers") or {}).items()]
-    headers += [(str(name), str(v)) for name, values in (result.get("multiValueHeaders") or {}).items() for v in values]
     headers = [(name, value) for name, value in headers if name.lower() not in _FRAMING]
-    headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or []]
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", _JSON))
     raw = base64.b64decode(body, validate=True) if result.get("isBase64Encoded") else body.encode()
@@ -389,7 +386,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         return self.server.gateway.dispatch(self.command, self.path, self.headers.items(), body, self.client_address[0])
 
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
+    do_GET = do_POST = do_PUT = do_DELETE = _handle
 
     def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.send_response(status)
@@ -397,8 +394,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s " + format, self.client_address[0], *args)
@@ -490,36 +486,3 @@ class LocalApiGateway:
             log.exception("%s gave no usable response (request %s)", route.handler_spec, request_id)
             return _message(500, "Internal Server Error")
         return status, [*out_headers, ("apigw-requestid", request_id)], out_body
-
-
-def parse_route(text: str) -> Route:
-    """'POST /v1/chat=functions/chat:app.lambda_handler' -> Route."""
-    key, _, spec = text.partition("=")
-    method, _, prefix = key.strip().partition(" ")
-    if not prefix.strip().startswith("/") or not spec:
-        raise argparse.ArgumentTypeError(f"route {text!r} is not 'METHOD /prefix=dir:module.function'")
-    return Route(method, prefix.strip(), spec.strip())
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m local.apigw", description="A local API Gateway HTTP API.")
-    parser.add_argument("--route", type=parse_route, action="append", required=True, help="METHOD /prefix=dir:mod.fn")
-    parser.add_argument("--port", type=int, default=3000)
-    parser.add_argument("--instances", type=int, default=4, help="concurrent instances per function")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="for the handlers")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    env = {name: value for name, _, value in (item.partition("=") for item in args.env)}
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalApiGateway(args.route, port=args.port, instances=args.instances, env=env) as gateway:
-        print(f"API Gateway (HTTP API, payload 2.0) on {gateway.url}", flush=True)
-        for route in args.route:
-            print(f"  {route.key} -> {route.handler_spec}", flush=True)
-        print("Ctrl-C stops it.", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
-
-
-if __name__ == "__main__":
-    main()
