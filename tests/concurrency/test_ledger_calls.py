@@ -32,11 +32,13 @@ def test_a_warm_reserve_settle_cycle_costs_two_writes_and_no_read(dynalite_endpo
     for i in range(20):
         result = ledger.reserve("shop", CENT)
         assert result.hold is not None
-        settled = ledger.settle(result.hold, CENT - i) if i % 2 else ledger.release(result.hold)
+        in_doubt = CENT - i if i % 3 == 0 else 0  # some calls timed out: charged, and in doubt
+        settled = ledger.settle(result.hold, CENT - i, in_doubt=in_doubt) if i % 2 else ledger.release(result.hold)
         assert settled.applied
     assert calls == Counter(UpdateItem=40)
-    # The counters the hot path derived without a read agree with a full read.
+    # The counters the hot path derived without a read agree with a full read, the amount in doubt included.
     assert settled.snapshot.daily == ledger.snapshot("shop").daily
+    assert settled.snapshot.daily.in_doubt == sum(CENT - i for i in range(3, 20, 6))
 
 
 def test_crossing_a_threshold_costs_one_more_write(dynalite_endpoint: str, clock: Clock) -> None:

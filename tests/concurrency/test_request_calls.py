@@ -25,7 +25,7 @@ class Counted:
     def __init__(self, module: Any, key: str) -> None:
         self.module, self.key = module, key
         self.calls: Counter[str] = Counter()
-        client = module.endpoint._service._ledger._client
+        client = module.endpoint._service._ledger._table._call.client
         client.meta.events.register("before-call.dynamodb", lambda model, **_: self.calls.update([model.name]))
 
     def ask(self, prompt: str) -> tuple[dict[str, Any], Counter[str]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -13,8 +14,12 @@ from typing import Any
 from local import dynalite
 from spendrail.ledger.dynamodb import DynamoDBLedger
 
-# Every worker judges the same instant, so the run cannot straddle a real midnight.
+# Every worker starts from the same instant, so the run cannot straddle a real midnight.
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+# Each cycle moves its thread's clock on by this much: 32 cycles span about two hold TTLs (45 s), so the holds of
+# cycles that died expire while the run goes on and are reclaimed by the requests they block, and a thread that
+# runs ahead may reclaim a live hold of a slower one, whose settle then arrives late and corrects the charge.
+STEP_SECONDS = 3
 
 
 def fixed_clock() -> datetime:
@@ -24,7 +29,9 @@ def fixed_clock() -> datetime:
 @dataclass
 class ThreadTally:
     attempted: int = 0
-    admitted_actuals: list[int] = field(default_factory=list)
+    admitted_actuals: list[int] = field(default_factory=list)  # every settled cost, known or in doubt
+    in_doubt: list[int] = field(default_factory=list)  # the settled costs that were charged in doubt
+    died: list[int] = field(default_factory=list)  # holds whose request died between reserve and settle
     refusals: dict[str, int] = field(default_factory=dict)
     crossings: list[tuple[str, str, str]] = field(default_factory=list)
     replays_applied: int = 0
@@ -49,18 +56,29 @@ def _run_cycles(ledger: DynamoDBLedger, tenant: str, cycles: int, seed: int, tal
             assert result.refusal is not None
             tally.refusals[result.refusal.value] = tally.refusals.get(result.refusal.value, 0) + 1
             continue
+        if i % 9 == 4:  # Lambda killed the request between reserve and settle
+            tally.died.append(estimate)
+            continue
         if i % 7 == 0:  # a failed call: the whole hold goes back
             outcome = ledger.release(result.hold)
             actual = 0
+        elif i % 11 == 3:  # a timed-out call: it may have been billed, so the hold is charged in doubt
+            actual = estimate
+            outcome = ledger.settle(result.hold, actual, in_doubt=actual)
+            tally.in_doubt.append(actual)
         else:
             actual = rng.randint(0, estimate)
             outcome = ledger.settle(result.hold, actual)
         tally.crossings += [(c.window, c.window_key, c.state.value) for c in outcome.crossings]
         tally.admitted_actuals.append(actual)
         if i % 5 == 0:  # a retried settle must not count twice
-            replay = ledger.settle(result.hold, actual)
+            replay = ledger.settle(result.hold, actual, in_doubt=actual if i % 11 == 3 else 0)
             tally.replays_applied += int(replay.applied)
             tally.crossings += [(c.window, c.window_key, c.state.value) for c in replay.crossings]
+
+
+def _clock_of(tally: ThreadTally) -> Callable[[], datetime]:
+    return lambda: NOW + timedelta(seconds=STEP_SECONDS * tally.attempted)
 
 
 def run_worker(endpoint: str, table: str, tenant: str, threads: int, cycles: int, seed: int, out: Queue[Any]) -> None:
@@ -70,7 +88,7 @@ def run_worker(endpoint: str, table: str, tenant: str, threads: int, cycles: int
         threading.Thread(
             target=_cycles,
             args=(
-                DynamoDBLedger(client, table, clock=fixed_clock),
+                DynamoDBLedger(client, table, clock=_clock_of(tallies[n])),
                 tenant,
                 cycles,
                 seed * 1000 + n,

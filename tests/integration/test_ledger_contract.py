@@ -20,6 +20,7 @@ from tests.conftest import Clock
 
 USD = 1_000_000_000
 CENT = USD // 100
+TTL = 45  # seconds a hold lives: beyond the chat function's 30 s timeout
 
 MakeLedger = Callable[[], BudgetLedger]
 
@@ -28,10 +29,10 @@ MakeLedger = Callable[[], BudgetLedger]
 def make_ledger(request: pytest.FixtureRequest, clock: Clock) -> MakeLedger:
     """A factory: each call is another process (another Lambda instance) on the same store."""
     if request.param == "memory":
-        shared = InMemoryLedger(clock=clock)
+        shared = InMemoryLedger(hold_ttl_seconds=TTL, clock=clock)
         return lambda: shared
     client = request.getfixturevalue("moto_dynamodb")
-    return lambda: DynamoDBLedger(client, "budget", clock=clock, sleep=lambda _: None)
+    return lambda: DynamoDBLedger(client, "budget", hold_ttl_seconds=TTL, clock=clock, sleep=lambda _: None)
 
 
 @pytest.fixture
@@ -242,6 +243,16 @@ def test_a_settle_after_the_month_rolled_stays_in_its_month(ledger: BudgetLedger
     assert (snapshot.monthly.key, snapshot.monthly.spent, snapshot.monthly.held) == ("2026-12", 0, 1)
 
 
+def test_a_settle_older_than_the_window_before_changes_no_window(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 30 * CENT)
+    clock.advance(days=62)  # two months on: neither window, nor the one before it, is the hold's
+    admit(ledger, 1)
+    late = ledger.settle(hold, 20 * CENT, in_doubt=20 * CENT)
+    assert late.applied
+    assert (late.snapshot.monthly.spent, late.snapshot.monthly.in_doubt, late.snapshot.daily.spent) == (0, 0, 0)
+
+
 def test_a_cap_change_applies_to_the_next_request(make_ledger: MakeLedger) -> None:
     a, b = make_ledger(), make_ledger()
     a.put_policy("shop", policy())
@@ -302,43 +313,162 @@ def test_raising_the_cap_does_not_announce_a_crossing_twice(ledger: BudgetLedger
     assert ledger.settle(admit(ledger, 1 * CENT), 1 * CENT).crossings == ()
 
 
+# ---- money in doubt ---------------------------------------------------------------------------------------------
+
+
+def test_a_charge_in_doubt_counts_as_spent_and_is_recorded_per_window(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy())
+    # A timed-out LLM call: it may have been billed, so its hold is charged, and that charge is in doubt.
+    result = ledger.settle(admit(ledger, 30 * CENT), 30 * CENT, in_doubt=30 * CENT)
+    assert (result.snapshot.daily.spent, result.snapshot.daily.in_doubt, result.snapshot.daily.held) == (
+        30 * CENT,
+        30 * CENT,
+        0,
+    )
+    ledger.settle(admit(ledger, 10 * CENT), 4 * CENT, in_doubt=1 * CENT)  # the embedding's cost was unreadable
+    ledger.settle(admit(ledger, 10 * CENT), 5 * CENT)  # a known cost adds nothing in doubt
+    snapshot = ledger.snapshot("shop")
+    assert (snapshot.daily.spent, snapshot.daily.in_doubt) == (39 * CENT, 31 * CENT)
+    assert (snapshot.monthly.spent, snapshot.monthly.in_doubt) == (39 * CENT, 31 * CENT)
+    clock.advance(days=1)
+    snapshot = ledger.snapshot("shop")
+    assert (snapshot.daily.in_doubt, snapshot.monthly.in_doubt) == (0, 31 * CENT)  # a new day starts clear
+
+
+@pytest.mark.parametrize("in_doubt", [-1, 10 * CENT + 1, 1.5])
+def test_what_is_in_doubt_must_be_part_of_the_actual_cost(ledger: BudgetLedger, in_doubt: Any) -> None:
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 20 * CENT)
+    with pytest.raises(InvalidInputError):
+        ledger.settle(hold, 10 * CENT, in_doubt=in_doubt)
+    assert ledger.snapshot("shop").daily.held == 20 * CENT  # nothing was recorded
+
+
 # ---- crash safety -----------------------------------------------------------------------------------------------
 
 
-def test_a_dead_requests_hold_is_reclaimed_and_a_late_settle_still_counts_once(
+def test_a_dead_requests_hold_is_charged_in_doubt_and_a_late_settle_corrects_it(
     make_ledger: MakeLedger, clock: Clock
 ) -> None:
     sweeper, worker = make_ledger(), make_ledger()
     worker.put_policy("shop", policy())
-    hold = admit(worker, 70 * CENT)  # ...and the worker dies here
-    assert sweeper.reclaim_stale_holds().holds_reclaimed == 0  # a live hold is left alone
-    clock.advance(seconds=301)
+    hold = admit(worker, 70 * CENT)  # ...and the worker dies here, most likely after sending its LLM call
+    clock.advance(seconds=TTL - 1)
+    assert sweeper.reclaim_stale_holds().holds_reclaimed == 0  # not yet expired: it could still be a live request
+    clock.advance(seconds=1)
     report = sweeper.reclaim_stale_holds()
-    assert (report.holds_reclaimed, report.nanos_returned) == (1, 70 * CENT)
-    assert sweeper.snapshot("shop").daily.held == 0
+    assert (report.holds_reclaimed, report.nanos_in_doubt) == (1, 70 * CENT)
+    snapshot = sweeper.snapshot("shop")
+    assert (snapshot.daily.held, snapshot.daily.spent, snapshot.daily.in_doubt) == (0, 70 * CENT, 70 * CENT)
+    assert snapshot.open_holds == 0
     assert sweeper.reclaim_stale_holds().holds_reclaimed == 0
-    # A settle that arrives after all (it was not dead, only very late) records the spend, exactly once.
+    # A settle that arrives after all (it was not dead, only very late) puts the real cost in place of the charge.
     late = worker.settle(hold, 20 * CENT)
-    assert late.applied and late.overshoot == 20 * CENT
+    assert late.applied and late.overshoot == 0
+    assert (late.snapshot.daily.spent, late.snapshot.daily.in_doubt) == (20 * CENT, 0)
     assert not worker.settle(hold, 20 * CENT).applied
-    assert sweeper.snapshot("shop").daily.spent == 20 * CENT
+    snapshot = sweeper.snapshot("shop")
+    assert (snapshot.daily.spent, snapshot.daily.in_doubt, snapshot.daily.remaining) == (20 * CENT, 0, 80 * CENT)
+    assert (snapshot.monthly.spent, snapshot.monthly.in_doubt) == (20 * CENT, 0)
 
 
-def test_refused_requests_reclaim_expired_holds_on_the_spot(ledger: BudgetLedger, clock: Clock) -> None:
+def test_a_late_settle_above_the_reclaimed_hold_counts_only_the_excess_as_overshoot(
+    ledger: BudgetLedger, clock: Clock
+) -> None:
     ledger.put_policy("shop", policy())
-    admit(ledger, 90 * CENT)
-    clock.advance(minutes=6)
-    assert ledger.reserve("shop", 50 * CENT).admitted
+    hold = admit(ledger, 30 * CENT)
+    clock.advance(seconds=TTL + 1)
+    ledger.reclaim_stale_holds()
+    late = ledger.settle(hold, 45 * CENT, in_doubt=5 * CENT)
+    assert late.overshoot == 15 * CENT
+    assert (late.snapshot.daily.spent, late.snapshot.daily.in_doubt) == (45 * CENT, 5 * CENT)
+    assert ledger.snapshot("shop").overshoot_nanos == 15 * CENT
+
+
+def test_a_late_settle_after_the_month_rolled_corrects_the_month_it_was_charged_to(
+    ledger: BudgetLedger, clock: Clock
+) -> None:
+    clock.now = datetime(2026, 11, 30, 23, 58, 0, tzinfo=UTC)
+    ledger.put_policy("shop", policy())
+    hold = admit(ledger, 40 * CENT)
+    clock.advance(seconds=TTL + 1)
+    assert ledger.reclaim_stale_holds().nanos_in_doubt == 40 * CENT  # charged to November 30
+    clock.advance(minutes=2)
+    admit(ledger, 1)  # December's first request rolls both windows
+    late = ledger.settle(hold, 10 * CENT)
+    assert late.applied and late.overshoot == 0
+    # November is corrected where it was charged; December, which never held this request, is untouched.
+    snapshot = ledger.snapshot("shop")
+    assert (snapshot.monthly.key, snapshot.monthly.spent, snapshot.monthly.in_doubt) == ("2026-12", 0, 0)
+
+
+def test_an_in_doubt_charge_that_crosses_a_threshold_is_announced(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy())
+    admit(ledger, 85 * CENT)  # dies
+    clock.advance(seconds=TTL + 1)
+    report = ledger.reclaim_stale_holds()
+    assert [(c.window, c.state) for c in report.crossings] == [("daily", BudgetState.WARNED)]
+    assert ledger.settle(admit(ledger, 1 * CENT), 1 * CENT).crossings == ()  # announced once
+
+
+def test_a_hold_of_a_killed_request_is_reclaimed_by_the_request_it_blocks(
+    make_ledger: MakeLedger, clock: Clock
+) -> None:
+    """No sweep runs: the next reserve after the TTL finds the expired hold, charges it in doubt and decides."""
+    killed, next_request = make_ledger(), make_ledger()
+    killed.put_policy("shop", policy())
+    admit(killed, 90 * CENT)  # Lambda killed the request between reserve and settle
+    clock.advance(seconds=10)
+    blocked = next_request.reserve("shop", 20 * CENT)
+    assert (blocked.refusal, blocked.retry_after) == (Refusal.BUSY, TTL - 10)  # the hold may still be live
+    clock.advance(seconds=TTL - 10)
+    result = next_request.reserve("shop", 20 * CENT)
+    # The honest outcome: the dead request most likely reached the provider, so its $0.90 counts as spent.
+    assert (result.refusal, result.retry_after, result.state) == (Refusal.EXHAUSTED, None, BudgetState.STOPPED)
+    snapshot = next_request.snapshot("shop")
+    assert (snapshot.daily.held, snapshot.daily.spent, snapshot.daily.in_doubt) == (0, 90 * CENT, 90 * CENT)
+    assert snapshot.open_holds == 0
+    assert [c.state for c in result.crossings] == [BudgetState.WARNED, BudgetState.DEGRADED, BudgetState.STOPPED]
+    assert next_request.reserve("shop", 10 * CENT).admitted  # what is really left is still usable
+
+
+def test_a_request_reclaims_every_expired_hold_and_waits_only_for_live_ones(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy())
+    for _ in range(3):
+        admit(ledger, 10 * CENT)  # three requests die
+    clock.advance(seconds=30)
+    live = admit(ledger, 50 * CENT)
+    clock.advance(seconds=TTL - 20)  # the dead holds have expired; the live one has 20 s left
+    result = ledger.reserve("shop", 30 * CENT)
+    assert (result.refusal, result.retry_after) == (Refusal.BUSY, 20)
+    snapshot = ledger.snapshot("shop")
+    assert (snapshot.daily.spent, snapshot.daily.in_doubt, snapshot.daily.held) == (30 * CENT, 30 * CENT, 50 * CENT)
+    assert snapshot.open_holds == 1
+    ledger.settle(live, 5 * CENT)
+    assert ledger.reserve("shop", 30 * CENT).admitted
+
+
+def test_only_a_busy_refusal_says_when_to_come_back(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy())
+    admitted = ledger.reserve("shop", 60 * CENT)
+    assert admitted.retry_after is None
+    clock.advance(seconds=44)
+    assert ledger.reserve("shop", 50 * CENT).retry_after == 1  # at least a second
+    assert admitted.hold is not None
+    ledger.settle(admitted.hold, 60 * CENT)
+    exhausted = ledger.reserve("shop", 50 * CENT)
+    assert (exhausted.refusal, exhausted.retry_after) == (Refusal.EXHAUSTED, None)
 
 
 def test_tombstones_of_reclaimed_holds_are_cleared_after_an_hour(ledger: BudgetLedger, clock: Clock) -> None:
     ledger.put_policy("shop", policy())
     hold = admit(ledger, 10 * CENT)
-    clock.advance(minutes=6)
+    clock.advance(seconds=TTL + 1)
     ledger.reclaim_stale_holds()
     clock.advance(minutes=61)
     assert ledger.reclaim_stale_holds().tombstones_removed == 1
     assert not ledger.release(hold).applied
+    assert ledger.snapshot("shop").daily.spent == 10 * CENT  # too late to correct: the charge in doubt stands
 
 
 # ---- bad input --------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 
 from spendrail.errors import LedgerMisconfiguredError, LedgerThrottledError, LedgerUnavailableError
 from spendrail.ledger.dynamodb import DynamoDBLedger
+from spendrail.ledger.model import Refusal
 from spendrail.policy import BudgetPolicy
 from tests.conftest import Clock
 
@@ -146,6 +147,42 @@ def test_the_first_request_of_a_new_window_takes_a_bounded_few_more(
     assert faulty.calls == Counter(update_item=3, get_item=1)  # refused, read, roll, reserve
 
 
+def test_a_request_reclaims_all_expired_holds_in_one_write(
+    ledger: DynamoDBLedger, faulty: FaultyClient, clock: Clock
+) -> None:
+    for _ in range(3):
+        ledger.reserve("shop", 10 * CENT)  # three requests die
+    clock.advance(seconds=30)
+    ledger.reserve("shop", 50 * CENT)  # a live one
+    clock.advance(seconds=20)
+    faulty.calls.clear()
+    result = ledger.reserve("shop", 30 * CENT)
+    assert (result.refusal, result.retry_after) == (Refusal.BUSY, 25)
+    assert faulty.calls == Counter(update_item=2, get_item=1)  # refused, read, one write for all three holds
+
+
+def test_items_written_before_money_in_doubt_existed_still_work(
+    ledger: DynamoDBLedger, moto_dynamodb: Any, clock: Clock
+) -> None:
+    moto_dynamodb.update_item(
+        TableName="budget",
+        Key={"pk": {"S": "TENANT#shop"}, "sk": {"S": "LEDGER"}},
+        UpdateExpression="REMOVE d_doubt, m_doubt, d_prev_doubt, m_prev_doubt",
+    )
+    hold = ledger.reserve("shop", 20 * CENT).hold
+    assert hold is not None
+    assert ledger.settle(hold, 20 * CENT, in_doubt=20 * CENT).snapshot.daily.in_doubt == 20 * CENT
+    ledger.reserve("shop", 10 * CENT)  # dies
+    clock.advance(days=1)  # the day rolls with the charge in doubt; the month keeps it
+    new_day = ledger.reserve("shop", CENT).hold
+    assert new_day is not None
+    ledger.release(new_day)
+    clock.advance(seconds=60)
+    assert ledger.reclaim_stale_holds().nanos_in_doubt == 10 * CENT  # charged to the day before
+    snapshot = ledger.snapshot("shop")
+    assert (snapshot.daily.in_doubt, snapshot.monthly.in_doubt) == (0, 30 * CENT)
+
+
 def test_the_sweeper_reads_only_tenants_that_may_hold_budget(
     ledger: DynamoDBLedger, faulty: FaultyClient, clock: Clock
 ) -> None:
@@ -188,5 +225,6 @@ def test_the_scheduled_function_reclaims_stale_holds(
         )
 
     result = app.lambda_handler({}, Context())
-    assert result["holds_reclaimed"] == 1 and result["nanos_returned"] == 30 * CENT
-    assert worker.snapshot("shop").daily.held == 0
+    assert result["holds_reclaimed"] == 1 and result["nanos_in_doubt"] == 30 * CENT
+    daily = worker.snapshot("shop").daily
+    assert (daily.held, daily.spent, daily.in_doubt) == (0, 30 * CENT, 30 * CENT)

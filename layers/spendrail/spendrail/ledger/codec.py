@@ -3,9 +3,11 @@
 Item (pk ``TENANT#<id>``, sk ``LEDGER``), per window ``w`` in ``d`` (daily) and ``m`` (monthly):
 ``w_key`` window key, ``w_cap`` cap, ``w_spent`` settled, ``w_held`` held, ``w_room`` = cap - spent - held
 (DynamoDB cannot add in a condition, so the headroom is kept as its own attribute), ``w_alert`` highest threshold
-level announced in this window, ``w_saved`` what cache hits saved, ``w_prev_key``/``w_prev_spent`` the window
-before (late settles land there). ``hold_map`` maps hold id -> encoded hold; ``hold_flag`` puts the tenant in a
-sparse index the reclaimer reads.
+level announced in this window, ``w_saved`` what cache hits saved, ``w_doubt`` the part of spent charged without
+knowing the real cost, ``w_prev_key``/``w_prev_spent``/``w_prev_doubt`` the window before (late settles land
+there). Attributes added after the first items were written (saved, doubt) are changed with ADD or read as 0 when
+missing. ``hold_map`` maps hold id -> encoded hold (or a tombstone); ``hold_flag`` puts the tenant in a sparse
+index the reclaimer reads.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from spendrail.dynamo.expression import n, s
-from spendrail.ledger.model import LedgerSnapshot, StoredHold, WindowName, WindowSnapshot
+from spendrail.ledger.model import Hold, LedgerSnapshot, StoredHold, WindowName, WindowSnapshot
 from spendrail.policy import BudgetPolicy
 from spendrail.state import Level, window_level
 from spendrail.windows import WindowKeys
@@ -41,13 +43,15 @@ class Window:
     prev_key: str = ""
     prev_spent: int = 0
     saved: int = 0
+    doubt: int = 0
+    prev_doubt: int = 0
 
     @classmethod
     def fresh(cls, key: str, cap: int) -> Window:
         return cls(key, cap, room=cap)
 
     def rolled_to(self, key: str) -> Window:
-        return replace(Window.fresh(key, self.cap), prev_key=self.key, prev_spent=self.spent)
+        return replace(Window.fresh(key, self.cap), prev_key=self.key, prev_spent=self.spent, prev_doubt=self.doubt)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,14 @@ class Item:
     overshoot_count: int | None = None
     full: bool = True  # False for a view built from the attributes one write returned
 
+    @classmethod
+    def fresh(cls, tenant_id: str, policy: BudgetPolicy, policy_ver: str, keys: WindowKeys) -> Item:
+        windows = {
+            "d": Window.fresh(keys.day, policy.daily_cap_nanos),
+            "m": Window.fresh(keys.month, policy.monthly_cap_nanos),
+        }
+        return cls(tenant_id, policy, policy_ver, windows)
+
     @property
     def keys(self) -> WindowKeys:
         return WindowKeys(self.win["d"].key, self.win["m"].key)
@@ -80,6 +92,12 @@ class Item:
 
     def stored(self, hold_id: str) -> StoredHold:
         return StoredHold.parse(self.tenant_id, hold_id, self.holds[hold_id])
+
+    def all_stored(self) -> list[StoredHold]:
+        return [self.stored(hold_id) for hold_id in self.holds]
+
+    def open_holds(self) -> list[Hold]:
+        return [s.hold for s in self.all_stored() if s.reclaimed_at is None]
 
     def as_of(self, keys: WindowKeys) -> Item:
         """The item as a request at `keys` sees it: a window whose time is over reads as a fresh one."""
@@ -103,6 +121,7 @@ class Item:
                 self.win[w].held,
                 self.level(w),
                 self.win[w].saved,
+                self.win[w].doubt,
             )
             for w, name in WINDOWS
         )
@@ -135,7 +154,8 @@ class Item:
             held, room = int(attrs[f"{w}_held"]["N"]), int(attrs[f"{w}_room"]["N"])
             spent = int(attrs[f"{w}_spent"]["N"]) if "spent" in needed else cap - room - held
             alert = int(attrs[f"{w}_alert"]["N"]) if "alert" in needed else 0
-            win[w] = Window(key, cap, spent, held, room, alert)
+            doubt = int(attrs[f"{w}_doubt"]["N"]) if "doubt" in needed else 0
+            win[w] = Window(key, cap, spent, held, room, alert, doubt=doubt)
         return cls(tenant_id, known.policy, known.ver, win, full=False)
 
     @classmethod
@@ -167,6 +187,8 @@ class Item:
                 text(f"{w}_prev_key"),
                 num(f"{w}_prev_spent"),
                 num(f"{w}_saved"),
+                num(f"{w}_doubt"),
+                num(f"{w}_prev_doubt"),
             )
             for w, _ in WINDOWS
         }
@@ -199,6 +221,17 @@ class Item:
                 f"{w}_prev_key": s(window.prev_key or "-"),
                 f"{w}_alert_by": s("-"),
             }
-            for attr in ("cap", "spent", "held", "room", "alert", "alert_prev", "prev_spent", "saved"):
+            for attr in (
+                "cap",
+                "spent",
+                "held",
+                "room",
+                "alert",
+                "alert_prev",
+                "prev_spent",
+                "saved",
+                "doubt",
+                "prev_doubt",
+            ):
                 encoded[f"{w}_{attr}"] = n(getattr(window, attr))
         return encoded

@@ -2,7 +2,9 @@
 
 Every write is conditional on what it assumes, so a replayed write (a retry after a lost response) fails its
 condition instead of counting twice; only then is the item read to tell a replay from a refusal. The item's
-layout is in `codec`, the writes in `updates`, expired holds in `reclaim`, crossings in `crossings`.
+layout is in `codec`, the writes in `updates`, expired holds in `reclaim`, crossings in `crossings`. (A little over
+250 lines: the port's operations and their retry rounds share the instance's memory of each tenant, so they stay
+together; every piece that stands alone lives beside this module.)
 """
 
 from __future__ import annotations
@@ -17,17 +19,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from spendrail.dynamo.call import ConditionFailed, DynamoCall, StoreErrors
-from spendrail.dynamo.expression import Update, n, s
 from spendrail.errors import (
     LedgerConflictError,
     LedgerMisconfiguredError,
     LedgerThrottledError,
     LedgerUnavailableError,
 )
-from spendrail.ledger import reclaim
-from spendrail.ledger.codec import WINDOWS, Item, Known, Window
+from spendrail.ledger import reclaim, updates
+from spendrail.ledger.codec import WINDOWS, Item, Known
 from spendrail.ledger.crossings import announce
 from spendrail.ledger.model import (
+    DEFAULT_HOLD_TTL_SECONDS,
     Crossing,
     Hold,
     LedgerSnapshot,
@@ -35,11 +37,11 @@ from spendrail.ledger.model import (
     Refusal,
     ReserveResult,
     SettleResult,
-    StoredHold,
+    busy_retry_after,
     check_amount,
+    check_settle,
 )
 from spendrail.ledger.table import HOLD_FLAG_INDEX, LedgerTable
-from spendrail.ledger.updates import close_update, policy_update, reserve_update, roll_update
 from spendrail.policy import BudgetPolicy, validate_tenant_id
 from spendrail.windows import WindowKeys, window_keys
 
@@ -66,7 +68,7 @@ class DynamoDBLedger:
         client: DynamoDBClient,
         table_name: str,
         *,
-        hold_ttl_seconds: int = 300,
+        hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS,
         clock: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 5,
@@ -87,12 +89,7 @@ class DynamoDBLedger:
 
     def put_policy(self, tenant_id: str, policy: BudgetPolicy) -> LedgerSnapshot:
         validate_tenant_id(tenant_id)
-        keys = window_keys(self._clock(), policy.timezone)
-        windows = {
-            "d": Window.fresh(keys.day, policy.daily_cap_nanos),
-            "m": Window.fresh(keys.month, policy.monthly_cap_nanos),
-        }
-        fresh = Item(tenant_id, policy, uuid.uuid4().hex, windows)
+        fresh = Item.fresh(tenant_id, policy, uuid.uuid4().hex, window_keys(self._clock(), policy.timezone))
         try:
             self._table.create(fresh)
             self._known.pop(tenant_id, None)
@@ -101,7 +98,9 @@ class DynamoDBLedger:
             pass
         for _ in range(_MAX_ROUNDS):
             try:
-                item = self._update(tenant_id, policy_update(self._read(tenant_id), policy))
+                item = self._remember(
+                    self._table.update(tenant_id, updates.policy_update(self._read(tenant_id), policy))
+                )
             except ConditionFailed:
                 continue
             self._known.pop(tenant_id, None)
@@ -116,18 +115,23 @@ class DynamoDBLedger:
         expires_at = int(now.timestamp()) + self._hold_ttl
         if tenant_id not in self._known:
             self._read(tenant_id)
+        reclaimed: Item | None = None  # the item after this request charged expired holds in doubt
         for _ in range(_MAX_ROUNDS):
             known = self._known[tenant_id]
             keys = window_keys(now, known.policy.timezone).later(known.keys)
             hold = Hold(tenant_id, hold_id, amount, keys, expires_at)
             try:
-                attrs = self._table.write(tenant_id, reserve_update(hold, known.ver), "UPDATED_NEW")["Attributes"]
+                attrs = self._table.write(tenant_id, updates.reserve_update(hold, known.ver), "UPDATED_NEW")[
+                    "Attributes"
+                ]
             except ConditionFailed:
                 pass
             else:
                 self._known[tenant_id] = replace(known, keys=keys)
                 view = Item.from_write(known, tenant_id, keys, attrs, ("held", "room"))
-                return ReserveResult(hold, (view or self._read(tenant_id).as_of(keys)).snapshot())
+                # Thresholds the reclaimed charges crossed are announced like any other.
+                crossings = self._announce(reclaimed, hold_id) if reclaimed else ()
+                return ReserveResult(hold, (view or self._read(tenant_id).as_of(keys)).snapshot(), crossings)
             item = self._read(tenant_id)
             if hold_id in item.holds:  # our own earlier attempt was applied: a replay, not a second hold
                 stored = item.stored(hold_id)
@@ -137,23 +141,29 @@ class DynamoDBLedger:
             if keys != item.keys:
                 self._roll(item, keys)
                 continue
-            if reclaim.reclaim_expired(self._table, item, int(now.timestamp())):
-                continue
+            try:
+                # Expired holds in the way are charged in doubt by this request, all in one write; no sweep needed.
+                after = reclaim.reclaim_expired(self._table, item, int(now.timestamp()))
+            except ConditionFailed:
+                continue  # the item changed under us: decide again
+            if after is not None:
+                item = reclaimed = self._remember(after)
+                if reclaim.expired(item, int(now.timestamp())):
+                    continue  # more than one batch had expired
             if all(item.win[w].room >= amount for w, _ in WINDOWS):
                 continue  # room came back between our write and the read: try again
-            short = tuple(w for w, _ in WINDOWS if item.win[w].cap - item.win[w].spent < amount)
-            refusal = Refusal.EXHAUSTED if short else Refusal.BUSY
-            return ReserveResult(None, item.snapshot(), self._announce(item, hold_id, stopped=short), refusal)
+            return self._refuse(item, amount, hold_id, int(now.timestamp()))
         item = self._read(tenant_id)
-        return ReserveResult(None, item.as_of(window_keys(now, item.policy.timezone)).snapshot(), (), Refusal.BUSY)
+        view = item.as_of(window_keys(now, item.policy.timezone))
+        wait = busy_retry_after(item.open_holds(), view.keys, int(now.timestamp()))
+        return ReserveResult(None, view.snapshot(), (), Refusal.BUSY, retry_after=wait)
 
-    def settle(self, hold: Hold, actual: int, *, saved: int = 0) -> SettleResult:
-        check_amount(actual, "actual cost")
-        check_amount(saved, "saved amount")
-        return self._close(hold, actual, saved)
+    def settle(self, hold: Hold, actual: int, *, saved: int = 0, in_doubt: int = 0) -> SettleResult:
+        check_settle(actual, saved, in_doubt)
+        return self._close(hold, actual, saved, in_doubt)
 
     def release(self, hold: Hold) -> SettleResult:
-        return self._close(hold, 0, 0)
+        return self._close(hold, 0, 0, 0)
 
     def record_savings(self, tenant_id: str, saved: int) -> LedgerSnapshot:
         """Count an answer served from cache in both current windows (one write; never counted twice)."""
@@ -164,14 +174,10 @@ class DynamoDBLedger:
         for _ in range(_MAX_ROUNDS):
             known = self._known[tenant_id]
             keys = window_keys(self._clock(), known.policy.timezone).later(known.keys)
-            update = Update(
-                adds=["d_saved :s", "m_saved :s"],
-                conditions=["d_key = :dkey", "m_key = :mkey"],
-                values={":s": n(saved), ":dkey": s(keys.day), ":mkey": s(keys.month)},
-            )
             try:
                 # Not replay-safe, so never resent after a lost response: savings may go uncounted, never double.
-                return self._remember(self._table.update(tenant_id, update, replay_safe=False)).snapshot()
+                item = self._table.update(tenant_id, updates.savings_update(saved, keys), replay_safe=False)
+                return self._remember(item).snapshot()
             except ConditionFailed:
                 item = self._read(tenant_id)
                 if keys > item.keys:
@@ -189,37 +195,44 @@ class DynamoDBLedger:
 
     # ---- internals --------------------------------------------------------------------------------------------
 
-    def _close(self, hold: Hold, actual: int, saved: int) -> SettleResult:
+    def _refuse(self, item: Item, amount: int, hold_id: str, now: int) -> ReserveResult:
+        """EXHAUSTED if settled spend leaves no room, else BUSY with when the first hold in the way expires."""
+        short = tuple(w for w, _ in WINDOWS if item.win[w].cap - item.win[w].spent < amount)
+        crossings = self._announce(item, hold_id, stopped=short)
+        if short:
+            return ReserveResult(None, item.snapshot(), crossings, Refusal.EXHAUSTED)
+        wait = busy_retry_after(item.open_holds(), item.keys, now)
+        return ReserveResult(None, item.snapshot(), crossings, Refusal.BUSY, retry_after=wait)
+
+    def _close(self, hold: Hold, actual: int, saved: int, in_doubt: int) -> SettleResult:
         """The common case in one write: the hold is open and no window rolled while the call ran."""
         validate_tenant_id(hold.tenant_id)
         known = self._known.get(hold.tenant_id)
         if known is None:  # another instance took the hold
             self._read(hold.tenant_id)
             known = self._known[hold.tenant_id]
-        update, overshoot = close_update(StoredHold(hold, None), actual, hold.windows, hold.windows, None, saved)
-        update.conditions.append("policy_ver = :pv")
-        update.values |= {":pv": s(known.ver), ":zero": n(0)}
-        # Adding zero changes nothing but makes UPDATED_NEW return the announced levels with the counters.
-        update.sets += [f"{w}_alert = {w}_alert + :zero" for w, _ in WINDOWS]
+        update, overshoot = updates.settle_update(hold, known.ver, actual, saved, in_doubt)
         try:
             attrs = self._table.write(hold.tenant_id, update, "UPDATED_NEW")["Attributes"]
         except ConditionFailed:
-            return self._close_after_read(hold, actual, saved)
-        item = Item.from_write(known, hold.tenant_id, hold.windows, attrs, ("spent", "held", "room", "alert"))
+            return self._close_after_read(hold, actual, saved, in_doubt)
+        needed = ("spent", "held", "room", "alert", "doubt")
+        item = Item.from_write(known, hold.tenant_id, hold.windows, attrs, needed)
         item = item or self._read(hold.tenant_id).as_of(hold.windows)
         self._log_overshoot(hold, overshoot)
         return SettleResult(item.snapshot(), self._announce(item, hold.hold_id), overshoot)
 
-    def _close_after_read(self, hold: Hold, actual: int, saved: int) -> SettleResult:
+    def _close_after_read(self, hold: Hold, actual: int, saved: int, in_doubt: int) -> SettleResult:
         """Every other case, decided on a fresh read: a replay, a reclaimed hold, a window that rolled."""
         for _ in range(_MAX_ROUNDS):
             item = self._read(hold.tenant_id)
             if hold.hold_id not in item.holds:  # already closed: a replay must not count again
                 view = item.as_of(window_keys(self._clock(), item.policy.timezone))
                 return SettleResult(view.snapshot(), self._announce(view, hold.hold_id), 0, applied=False)
-            update, overshoot = close_update(item.stored(hold.hold_id), actual, item.keys, item.prev_keys, None, saved)
+            stored = item.stored(hold.hold_id)
+            update, overshoot = updates.close_update(stored, actual, item.keys, item.prev_keys, saved, in_doubt)
             try:
-                item = self._update(hold.tenant_id, update)
+                item = self._remember(self._table.update(hold.tenant_id, update))
             except ConditionFailed:
                 continue
             self._log_overshoot(hold, overshoot)
@@ -236,17 +249,13 @@ class DynamoDBLedger:
 
     def _roll(self, item: Item, keys: WindowKeys) -> None:
         with contextlib.suppress(ConditionFailed):  # another request rolled it first
-            self._table.write(item.tenant_id, roll_update(item, keys))
+            self._table.write(item.tenant_id, updates.roll_update(item, keys))
 
     def _announce(self, item: Item, by: str, stopped: tuple[str, ...] = ()) -> tuple[Crossing, ...]:
         return announce(self._table, item, by, stopped)
 
     def _read(self, tenant_id: str) -> Item:
         return self._remember(self._table.read(tenant_id))
-
-    def _update(self, tenant_id: str, update: Update) -> Item:
-        """Apply `update` and return the whole item as it now is (remembering the tenant's zone and windows)."""
-        return self._remember(self._table.update(tenant_id, update))
 
     def _remember(self, item: Item) -> Item:
         self._known[item.tenant_id] = Known(item.policy, item.policy_ver, item.keys)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from spendrail.errors import TenantNotFoundError
 from spendrail.ledger.model import (
+    DEFAULT_HOLD_TTL_SECONDS,
     Crossing,
     Hold,
     LedgerSnapshot,
@@ -20,7 +21,9 @@ from spendrail.ledger.model import (
     StoredHold,
     WindowName,
     WindowSnapshot,
+    busy_retry_after,
     check_amount,
+    check_settle,
 )
 from spendrail.policy import BudgetPolicy, validate_tenant_id
 from spendrail.state import Level, crossed, window_level
@@ -40,11 +43,13 @@ class _Window:
     prev_key: str = ""
     prev_spent: int = 0
     saved: int = 0
+    doubt: int = 0
+    prev_doubt: int = 0
 
     def roll(self, key: str) -> None:
         if key > self.key:
-            self.prev_key, self.prev_spent = self.key, self.spent
-            self.key, self.spent, self.held, self.alert, self.saved = key, 0, 0, Level.ACTIVE, 0
+            self.prev_key, self.prev_spent, self.prev_doubt = self.key, self.spent, self.doubt
+            self.key, self.spent, self.held, self.alert, self.saved, self.doubt = key, 0, 0, Level.ACTIVE, 0, 0
 
 
 @dataclass
@@ -61,7 +66,7 @@ class _Tenant:
 
     def snapshot(self) -> LedgerSnapshot:
         daily, monthly = (
-            WindowSnapshot(w.name, w.key, w.cap, w.spent, w.held, self.level(w), w.saved) for w in self.windows
+            WindowSnapshot(w.name, w.key, w.cap, w.spent, w.held, self.level(w), w.saved, w.doubt) for w in self.windows
         )
         open_holds = sum(1 for h in self.holds.values() if h.reclaimed_at is None)
         return LedgerSnapshot(
@@ -80,7 +85,9 @@ def _utcnow() -> datetime:
 
 
 class InMemoryLedger:
-    def __init__(self, *, hold_ttl_seconds: int = 300, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self, *, hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS, clock: Callable[[], datetime] = _utcnow
+    ) -> None:
         self._lock = threading.Lock()
         self._tenants: dict[str, _Tenant] = {}
         self._hold_ttl = hold_ttl_seconds
@@ -117,27 +124,29 @@ class InMemoryLedger:
             tenant = self._current(self._tenant(tenant_id))
             if hold_id in tenant.holds:
                 return ReserveResult(tenant.holds[hold_id].hold, tenant.snapshot(), replayed=True)
+            now = int(self._clock().timestamp())
+            keys = WindowKeys(tenant.windows[0].key, tenant.windows[1].key)
             if not self._fits(tenant, amount):
                 self._reclaim_expired(tenant)
             if not self._fits(tenant, amount):
                 short = tuple(w for w in tenant.windows if w.cap - w.spent < amount)
-                refusal = Refusal.EXHAUSTED if short else Refusal.BUSY
-                return ReserveResult(None, tenant.snapshot(), self._announce(tenant, short), refusal)
-            now = int(self._clock().timestamp())
-            keys = WindowKeys(tenant.windows[0].key, tenant.windows[1].key)
+                if short:
+                    return ReserveResult(None, tenant.snapshot(), self._announce(tenant, short), Refusal.EXHAUSTED)
+                open_holds = (s.hold for s in tenant.holds.values() if s.reclaimed_at is None)
+                wait = busy_retry_after(open_holds, keys, now)
+                return ReserveResult(None, tenant.snapshot(), self._announce(tenant), Refusal.BUSY, retry_after=wait)
             hold = Hold(tenant_id, hold_id, amount, keys, now + self._hold_ttl)
             tenant.holds[hold_id] = StoredHold(hold, None)
             for window in tenant.windows:
                 window.held += amount
             return ReserveResult(hold, tenant.snapshot(), self._announce(tenant))
 
-    def settle(self, hold: Hold, actual: int, *, saved: int = 0) -> SettleResult:
-        check_amount(actual, "actual cost")
-        check_amount(saved, "saved amount")
-        return self._close(hold, actual, saved)
+    def settle(self, hold: Hold, actual: int, *, saved: int = 0, in_doubt: int = 0) -> SettleResult:
+        check_settle(actual, saved, in_doubt)
+        return self._close(hold, actual, saved, in_doubt)
 
     def release(self, hold: Hold) -> SettleResult:
-        return self._close(hold, 0, 0)
+        return self._close(hold, 0, 0, 0)
 
     def record_savings(self, tenant_id: str, saved: int) -> LedgerSnapshot:
         check_amount(saved, "saved amount")
@@ -158,7 +167,8 @@ class InMemoryLedger:
             for tenant in self._tenants.values():
                 if not tenant.holds:
                     continue
-                returned = self._reclaim_expired(tenant)
+                charged = self._reclaim_expired(tenant)
+                crossings = self._announce(tenant) if charged else ()
                 old = [
                     hold_id
                     for hold_id, stored in tenant.holds.items()
@@ -168,9 +178,10 @@ class InMemoryLedger:
                     del tenant.holds[hold_id]
                 report = ReclaimReport(
                     report.tenants_checked + 1,
-                    report.holds_reclaimed + len(returned),
-                    report.nanos_returned + sum(returned),
+                    report.holds_reclaimed + len(charged),
+                    report.nanos_in_doubt + sum(charged),
                     report.tombstones_removed + len(old),
+                    report.crossings + crossings,
                 )
             return report
 
@@ -192,39 +203,45 @@ class InMemoryLedger:
     def _fits(tenant: _Tenant, amount: int) -> bool:
         return all(w.cap - w.spent - w.held >= amount for w in tenant.windows)
 
-    def _close(self, hold: Hold, actual: int, saved: int) -> SettleResult:
+    def _close(self, hold: Hold, actual: int, saved: int, in_doubt: int) -> SettleResult:
         with self._lock:
             tenant = self._current(self._tenant(hold.tenant_id))
             stored = tenant.holds.pop(hold.hold_id, None)
             if stored is None:
                 return SettleResult(tenant.snapshot(), self._announce(tenant), 0, applied=False)
-            self._charge(tenant, stored, actual, saved)
-            overshoot = max(actual - hold.amount if stored.reclaimed_at is None else actual, 0)
+            self._charge(tenant, stored, actual, saved, in_doubt)
+            overshoot = max(actual - hold.amount, 0)
             if overshoot:
                 tenant.overshoot_nanos += overshoot
                 tenant.overshoot_count += 1
             return SettleResult(tenant.snapshot(), self._announce(tenant), overshoot)
 
     @staticmethod
-    def _charge(tenant: _Tenant, stored: StoredHold, actual: int, saved: int = 0) -> None:
+    def _charge(tenant: _Tenant, stored: StoredHold, actual: int, saved: int, in_doubt: int) -> None:
+        """Close a hold where it was taken; a reclaimed one was charged its amount in doubt, replaced here."""
+        amount = stored.hold.amount
+        is_open = stored.reclaimed_at is None
+        spent, doubt = (actual, in_doubt) if is_open else (actual - amount, in_doubt - amount)
         for window, hold_key in zip(tenant.windows, (stored.hold.windows.day, stored.hold.windows.month), strict=True):
             if window.key == hold_key:
-                window.spent += actual
+                window.spent += spent
+                window.doubt += doubt
                 window.saved += saved
-                if stored.reclaimed_at is None:
-                    window.held -= stored.hold.amount
+                window.held -= amount if is_open else 0
             elif window.prev_key == hold_key:
-                window.prev_spent += actual
+                window.prev_spent += spent
+                window.prev_doubt += doubt
 
     def _reclaim_expired(self, tenant: _Tenant) -> list[int]:
+        """Charge expired holds as spent and in doubt (their requests most likely reached the provider)."""
         now = int(self._clock().timestamp())
-        returned = []
+        charged = []
         for hold_id, stored in list(tenant.holds.items()):
             if stored.reclaimed_at is None and stored.hold.expires_at <= now:
-                self._charge(tenant, stored, 0)
+                self._charge(tenant, stored, stored.hold.amount, 0, stored.hold.amount)
                 tenant.holds[hold_id] = StoredHold(stored.hold, now)
-                returned.append(stored.hold.amount)
-        return returned
+                charged.append(stored.hold.amount)
+        return charged
 
     def _announce(self, tenant: _Tenant, stopped: tuple[_Window, ...] = ()) -> tuple[Crossing, ...]:
         crossings: list[Crossing] = []

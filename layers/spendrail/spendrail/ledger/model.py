@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -13,6 +14,9 @@ from spendrail.windows import WindowKeys
 
 WindowName = Literal["daily", "monthly"]
 _RECLAIMED = "R"
+# A hold outlives its request: the chat function times out after 30 s and a request's deadline ends before that, so
+# only holds of requests that died are ever reclaimed, and those block the budget for less than a minute.
+DEFAULT_HOLD_TTL_SECONDS = 45
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ class WindowSnapshot:
     held: int
     level: Level
     saved: int = 0  # what answers served from the cache would have cost, this window
+    # The part of `spent` charged without knowing the real cost (a timed-out call, a reclaimed hold), until
+    # reconciliation confirms or corrects it. Not known in the view a reserve returns (0 there).
+    in_doubt: int = 0
 
     @property
     def remaining(self) -> int:
@@ -116,6 +123,8 @@ class ReserveResult:
     crossings: tuple[Crossing, ...] = ()
     refusal: Refusal | None = None
     replayed: bool = False
+    # BUSY only: whole seconds (at least 1) until the earliest open hold standing in the way expires.
+    retry_after: int | None = None
 
     @property
     def admitted(self) -> bool:
@@ -138,11 +147,34 @@ class SettleResult:
 class ReclaimReport:
     tenants_checked: int = 0
     holds_reclaimed: int = 0
-    nanos_returned: int = 0
+    nanos_in_doubt: int = 0  # what the reclaimed holds were charged: spent, and in doubt
     tombstones_removed: int = 0
+    crossings: tuple[Crossing, ...] = ()  # thresholds those charges crossed
+
+    @property
+    def nanos_returned(self) -> int:
+        """Kept for callers written before reclaimed holds were charged: nothing is given back any more."""
+        return 0
+
+
+def busy_retry_after(holds: Iterable[Hold], keys: WindowKeys, now: int) -> int:
+    """Whole seconds (at least 1) until the earliest open hold in the current windows expires.
+
+    By then its request has settled, or it died and the hold can be reclaimed: either way it stands in the way
+    no longer.
+    """
+    blocking = [h.expires_at for h in holds if h.windows.day == keys.day or h.windows.month == keys.month]
+    return max(1, min(blocking, default=now) - now)
 
 
 def check_amount(amount: int, what: str) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
         raise InvalidInputError(f"{what} must be a non-negative integer of nano-USD, got {amount!r}")
     return amount
+
+
+def check_settle(actual: int, saved: int, in_doubt: int) -> None:
+    check_amount(actual, "actual cost")
+    check_amount(saved, "saved amount")
+    if check_amount(in_doubt, "amount in doubt") > actual:
+        raise InvalidInputError(f"the amount in doubt ({in_doubt}) is part of the actual cost ({actual})")

@@ -13,10 +13,18 @@ class BudgetLedger(Protocol):
         """Create the tenant's ledger, or change its policy; a cap change applies to the next request."""
 
     def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
-        """Hold `amount` nano-USD in both windows, or refuse. Idempotent per hold id."""
+        """Hold `amount` nano-USD in both windows, or refuse (BUSY with `retry_after`). Idempotent per hold id.
 
-    def settle(self, hold: Hold, actual: int, *, saved: int = 0) -> SettleResult:
-        """Record the real cost (and what a cache hit saved); give back the rest of the hold. Idempotent per hold."""
+        Expired holds standing in the way are reclaimed first, as `reclaim_stale_holds` would.
+        """
+
+    def settle(self, hold: Hold, actual: int, *, saved: int = 0, in_doubt: int = 0) -> SettleResult:
+        """Record the real cost (and what a cache hit saved); give back the rest of the hold. Idempotent per hold.
+
+        `in_doubt` (at most `actual`) is the part of `actual` charged without knowing the real cost, such as the
+        hold of a call that timed out after it was sent. A settle for a hold already reclaimed (charged in doubt)
+        puts `actual` in place of that charge.
+        """
 
     def record_savings(self, tenant_id: str, saved: int) -> LedgerSnapshot:
         """Count what an answer served from the cache, with no hold, would have cost; returns the windows."""
@@ -28,4 +36,7 @@ class BudgetLedger(Protocol):
         """The tenant's windows as of now (a window past its end reads as a fresh one)."""
 
     def reclaim_stale_holds(self) -> ReclaimReport:
-        """Return the holds of requests that died between reserve and settle."""
+        """Charge the expired holds of requests that died between reserve and settle, as spent and in doubt.
+
+        Such a request most likely reached the provider, so its hold is not given back: a late settle corrects it.
+        """

@@ -1,70 +1,137 @@
-"""Holds of requests that died between reserve and settle, reclaimed once expired; the sweep that finds them."""
+"""Holds of requests that died between reserve and settle: charged in doubt once expired, by one conditional write.
+
+Such a request most likely reached the provider before it died, so its hold is not given back: it moves from held
+to spent and is recorded as in doubt (headroom is unchanged: cap - spent - held stays as it was). A tombstone is
+left for an hour, so a settle that arrives after all puts the real cost in place of the charge, exactly once.
+The request a hold blocks reclaims it (reserve), and the scheduled sweep reclaims the rest.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 
 from spendrail.dynamo.call import ConditionFailed
 from spendrail.dynamo.expression import Update, n, s
-from spendrail.ledger.codec import Item
-from spendrail.ledger.model import ReclaimReport
+from spendrail.ledger.codec import WINDOWS, Item
+from spendrail.ledger.crossings import announce
+from spendrail.ledger.model import Hold, ReclaimReport, StoredHold
 from spendrail.ledger.table import LedgerTable
-from spendrail.ledger.updates import close_update
 
 logger = logging.getLogger(__name__)
 
 TOMBSTONE_TTL_SECONDS = 3600
+# Holds changed by one write: keeps each expression well inside DynamoDB's 4 KB limit. More wait for the next write.
+BATCH = 50
+_MAX_ROUNDS = 8
 
 
-def reclaim_expired(table: LedgerTable, item: Item, now: int) -> list[int]:
-    """Give back the holds of requests that died (expired), leaving tombstones; amounts returned."""
-    returned = []
-    for hold_id in list(item.holds):
-        stored = item.stored(hold_id)
-        if stored.reclaimed_at is not None or stored.hold.expires_at > now:
-            continue
-        update, _ = close_update(stored, 0, item.keys, item.prev_keys, tombstone_at=now)
-        try:
-            table.write(item.tenant_id, update)
-        except ConditionFailed:
-            continue  # settled or reclaimed meanwhile
-        logger.warning("reclaimed a stale hold", extra={"tenant_id": item.tenant_id, "hold_id": hold_id})
-        returned.append(stored.hold.amount)
-    if returned:
-        fresh = table.read(item.tenant_id)
-        item.holds, item.win = fresh.holds, fresh.win
-    return returned
+def expired(item: Item, now: int) -> list[Hold]:
+    """Open holds whose time has passed, the oldest first, at most one batch."""
+    return sorted((h for h in item.open_holds() if h.expires_at <= now), key=lambda h: h.expires_at)[:BATCH]
+
+
+def reclaim_update(item: Item, stale: Sequence[Hold], now: int, old: Sequence[StoredHold] = ()) -> Update:
+    """Charge `stale` holds as spent and in doubt where each was taken, and drop the `old` tombstones.
+
+    Conditional on every hold and tombstone being as read and on the windows not having moved, so a hold settled
+    meanwhile is never charged twice.
+    """
+    update = Update()
+    for w, _ in WINDOWS:
+        cur, before = item.win[w].key, item.win[w].prev_key
+        update.conditions.append(f"{w}_key = :{w}key")
+        update.values[f":{w}key"] = s(cur)
+        here = sum(h.amount for h in stale if _taken_in(h, w) == cur)
+        earlier = sum(h.amount for h in stale if _taken_in(h, w) == before)
+        if here:
+            update.sets += [f"{w}_held = {w}_held - :{w}here", f"{w}_spent = {w}_spent + :{w}here"]
+            update.adds.append(f"{w}_doubt :{w}here")
+            update.values[f":{w}here"] = n(here)
+        if earlier:
+            update.sets.append(f"{w}_prev_spent = {w}_prev_spent + :{w}before")
+            update.adds.append(f"{w}_prev_doubt :{w}before")
+            update.values[f":{w}before"] = n(earlier)
+    for i, hold in enumerate(stale):
+        update.sets.append(f"hold_map.#r{i} = :t{i}")
+        update.conditions.append(f"hold_map.#r{i} = :o{i}")
+        update.names[f"#r{i}"] = hold.hold_id
+        update.values |= {f":t{i}": s(hold.tombstone(now)), f":o{i}": s(hold.encode())}
+    for i, tomb in enumerate(old):
+        update.removes.append(f"hold_map.#x{i}")
+        update.conditions.append(f"hold_map.#x{i} = :x{i}")
+        update.names[f"#x{i}"] = tomb.hold.hold_id
+        update.values[f":x{i}"] = s(tomb.hold.tombstone(tomb.reclaimed_at or 0))
+    return update
+
+
+def _taken_in(hold: Hold, w: str) -> str:
+    return hold.windows.day if w == "d" else hold.windows.month
+
+
+def reclaim_expired(table: LedgerTable, item: Item, now: int) -> Item | None:
+    """Reclaim `item`'s expired holds in one conditional write: the item after it, or None if none had expired.
+
+    Raises ConditionFailed if the item changed since it was read (the caller reads it again).
+    """
+    stale = expired(item, now)
+    if not stale:
+        return None
+    after = table.update(item.tenant_id, reclaim_update(item, stale, now))
+    _log(item.tenant_id, stale)
+    return after
 
 
 def sweep(table: LedgerTable, now: int) -> ReclaimReport:
     """Reclaim expired holds of the tenants that may have holds (a sparse index, not a table scan)."""
     report = ReclaimReport()
     for tenant_id in table.tenants_with_holds():
-        item = table.read(tenant_id)
-        returned = reclaim_expired(table, item, now)
-        removed = 0
-        for hold_id, value in list(item.holds.items()):
-            stored = item.stored(hold_id)
-            if stored.reclaimed_at is not None and stored.reclaimed_at + TOMBSTONE_TTL_SECONDS <= now:
-                update = Update(removes=["hold_map.#h"], conditions=["hold_map.#h = :v"])
-                update.names["#h"] = hold_id
-                update.values[":v"] = s(value)
-                try:
-                    item = table.update(tenant_id, update)
-                    removed += 1
-                except ConditionFailed:
-                    pass
-        if not item.holds:
-            # Leave the index only if no hold arrived meanwhile; a new hold sets the flag again anyway.
-            update = Update(removes=["hold_flag"], conditions=["size(hold_map) = :zero"])
-            update.values[":zero"] = n(0)
-            with contextlib.suppress(ConditionFailed):
-                table.write(tenant_id, update)
-        report = ReclaimReport(
-            report.tenants_checked + 1,
-            report.holds_reclaimed + len(returned),
-            report.nanos_returned + sum(returned),
-            report.tombstones_removed + removed,
-        )
+        report = _sweep_tenant(table, table.read(tenant_id), now, report)
     return report
+
+
+def _sweep_tenant(table: LedgerTable, item: Item, now: int, report: ReclaimReport) -> ReclaimReport:
+    charged: list[Hold] = []
+    removed = 0
+    for _ in range(_MAX_ROUNDS):
+        stale = expired(item, now)
+        old = [
+            t for t in item.all_stored() if t.reclaimed_at is not None and t.reclaimed_at + TOMBSTONE_TTL_SECONDS <= now
+        ]
+        old = old[: BATCH - len(stale)]
+        if not stale and not old:
+            break
+        try:
+            item = table.update(item.tenant_id, reclaim_update(item, stale, now, old))
+        except ConditionFailed:  # a hold was settled or taken meanwhile: decide again on what is there now
+            item = table.read(item.tenant_id)
+            continue
+        _log(item.tenant_id, stale)
+        charged += stale
+        removed += len(old)
+    crossings = announce(table, item, f"reclaim:{charged[0].hold_id}") if charged else ()
+    if not item.holds:
+        # Leave the index only if no hold arrived meanwhile; a new hold sets the flag again anyway.
+        update = Update(removes=["hold_flag"], conditions=["size(hold_map) = :zero"], values={":zero": n(0)})
+        with contextlib.suppress(ConditionFailed):
+            table.write(item.tenant_id, update)
+    return ReclaimReport(
+        report.tenants_checked + 1,
+        report.holds_reclaimed + len(charged),
+        report.nanos_in_doubt + sum(h.amount for h in charged),
+        report.tombstones_removed + removed,
+        report.crossings + crossings,
+    )
+
+
+def _log(tenant_id: str, stale: Sequence[Hold]) -> None:
+    if stale:
+        logger.warning(
+            "charged expired holds in doubt",
+            extra={
+                "tenant_id": tenant_id,
+                "hold_ids": [h.hold_id for h in stale],
+                "nanos": sum(h.amount for h in stale),
+            },
+        )
