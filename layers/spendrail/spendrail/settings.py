@@ -15,9 +15,10 @@ class Settings(BaseModel):
     budget_table_name: str = Field(default="spendrail-budget", alias="BUDGET_TABLE_NAME", min_length=3)
     default_daily_budget: Decimal = Field(default=Decimal("10.0"), alias="DEFAULT_DAILY_BUDGET")
     default_monthly_budget: Decimal = Field(default=Decimal("100.0"), alias="DEFAULT_MONTHLY_BUDGET")
-    # A hold outlives any live request (the chat function's timeout is far shorter), so only holds of requests
-    # that died are ever reclaimed.
-    hold_ttl_seconds: int = Field(default=300, alias="HOLD_TTL_SECONDS", ge=30, le=900)
+    # A hold outlives any live request (the chat function times out after 30 s, a request's deadline before that),
+    # so only holds of requests that died are reclaimed; and those block a budget for less than a minute.
+    # The ledger's own default (ledger.model.DEFAULT_HOLD_TTL_SECONDS) and template.yaml's agree; a test holds them.
+    hold_ttl_seconds: int = Field(default=45, alias="HOLD_TTL_SECONDS", ge=35, le=900)
 
     tenant_table_name: str = Field(default="spendrail-tenants", alias="TENANT_TABLE_NAME", min_length=3)
     idempotency_table_name: str = Field(default="spendrail-idempotency", alias="IDEMPOTENCY_TABLE_NAME", min_length=3)
