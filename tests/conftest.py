@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,3 +56,26 @@ def moto_dynamodb() -> Iterator[Any]:
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_tables(client, TABLES)
         yield client
+
+
+@pytest.fixture
+def stalled_endpoint() -> Iterator[str]:
+    """A loopback endpoint that accepts connections and never answers: DynamoDB stalled."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(), which then ends the thread
+    thread.join()
+    server.close()
+    for conn in accepted:
+        conn.close()

@@ -1,21 +1,26 @@
-"""The cache store and the tenant directory retry what DynamoDB says is passing, on a stubbed botocore client."""
+"""DynamoDB calls retry what is passing, within a time budget and the request's deadline (stubbed or fake clients)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import EndpointConnectionError
+from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
 from spendrail.cache.dynamodb import DynamoDBCacheStore
 from spendrail.cache.model import CacheScope, StoredAnswer
+from spendrail.deadline import Deadline
 from spendrail.dynamo.call import DynamoCall
-from spendrail.errors import StoreMisconfiguredError, StoreThrottledError, StoreUnavailableError
+from spendrail.errors import LedgerUnavailableError, StoreMisconfiguredError, StoreThrottledError, StoreUnavailableError
+from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
 from spendrail.tenants.model import KeyRecord, KeyStatus
+from tests.conftest import Clock
 
 KEY_HASH = "ab" * 32
 KEY_ITEM = {"pk": {"S": f"KEY#{KEY_HASH}"}, "sk": {"S": "KEY"}, "tenant_id": {"S": "shop"}, "status": {"S": "active"}}
@@ -116,3 +121,104 @@ def test_a_cache_lookup_that_could_not_connect_is_retried(sleeps: list[float]) -
     store = DynamoDBCacheStore(client, "cache", call=DynamoCall(client, sleep=sleeps.append))  # type: ignore[arg-type]
     assert store.get(SCOPE, "k1") is None
     assert len(sleeps) == 2
+
+
+# ---- time budget ------------------------------------------------------------------------------------------------
+
+
+class FakeTime:
+    """Monotonic seconds that move only when something waits: a backoff sleep, or a call that times out."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Stalled:
+    """DynamoDB that accepts every request and never answers: each call ends in the client's read timeout."""
+
+    def __init__(self, time: FakeTime, read_timeout: float = 1.0) -> None:
+        self.time, self.read_timeout, self.calls = time, read_timeout, 0
+
+    def __getattr__(self, operation: str) -> Any:
+        def call(**_: Any) -> dict[str, Any]:
+            self.calls += 1
+            self.time.now += self.read_timeout
+            raise ReadTimeoutError(endpoint_url="http://dynamodb")
+
+        return call
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+def _timed_call(client: Any, fake_time: FakeTime, **options: Any) -> DynamoCall:
+    return DynamoCall(client, sleep=fake_time.sleep, monotonic=fake_time.monotonic, **options)
+
+
+def test_a_stalled_store_gives_up_within_the_operation_budget(fake_time: FakeTime) -> None:
+    stalled = Stalled(fake_time)
+    with pytest.raises(StoreUnavailableError):
+        _timed_call(stalled, fake_time)("get_item", TableName="tenants", Key={})
+    assert fake_time.now <= 2.5  # the default budget, sleeps included
+    assert stalled.calls == 2  # a second 1 s attempt fitted; a third would have ended past the budget
+
+
+def test_no_attempt_starts_that_the_requests_deadline_cannot_fit(fake_time: FakeTime) -> None:
+    stalled = Stalled(fake_time)
+    with Deadline.after(1.6, clock=fake_time.monotonic).applied(), pytest.raises(StoreUnavailableError):
+        _timed_call(stalled, fake_time, op_budget_seconds=10)("get_item", TableName="tenants", Key={})
+    assert (stalled.calls, fake_time.now) == (1, 1.0)  # 0.6 s left could not fit another 1 s attempt: no sleep
+
+
+def test_a_request_out_of_time_does_not_call_the_store_at_all(fake_time: FakeTime) -> None:
+    stalled = Stalled(fake_time)
+    with Deadline.after(0, clock=fake_time.monotonic).applied(), pytest.raises(StoreUnavailableError):
+        _timed_call(stalled, fake_time)("get_item", TableName="tenants", Key={})
+    assert stalled.calls == 0
+
+
+def test_throttles_answer_fast_so_every_attempt_fits_the_budget(
+    client: Any, stub: Stubber, fake_time: FakeTime
+) -> None:
+    for _ in range(4):
+        stub.add_client_error("get_item", "ThrottlingException", http_status_code=400)
+    stub.add_response("get_item", {"Item": KEY_ITEM})
+    directory = DynamoDBTenantDirectory(client, "tenants", call=_timed_call(client, fake_time))
+    assert directory.key(KEY_HASH) is not None
+    assert len(fake_time.sleeps) == 4 and fake_time.now < 2.5
+
+
+def test_a_stalled_budget_table_fails_the_request_in_seconds_not_half_a_minute(
+    fake_time: FakeTime, clock: Clock
+) -> None:
+    stalled = Stalled(fake_time)
+    ledger = DynamoDBLedger(
+        stalled,  # type: ignore[arg-type]
+        "budget",
+        clock=clock,
+        sleep=fake_time.sleep,
+        monotonic=fake_time.monotonic,
+    )
+    with Deadline.after(29, clock=fake_time.monotonic).applied(), pytest.raises(LedgerUnavailableError):
+        ledger.reserve("shop", 1)
+    assert fake_time.now <= 2.5
+
+
+def test_a_real_client_facing_a_silent_store_gives_up_in_about_two_seconds(stalled_endpoint: str, clock: Clock) -> None:
+    # The client configuration the functions use: short timeouts, botocore's own retries off.
+    config = Config(retries={"total_max_attempts": 1}, connect_timeout=0.5, read_timeout=1)
+    client = boto3.client("dynamodb", endpoint_url=stalled_endpoint, region_name="us-east-1", config=config)
+    started = time.monotonic()
+    with pytest.raises(LedgerUnavailableError):
+        DynamoDBLedger(client, "budget", clock=clock).reserve("shop", 1)
+    assert time.monotonic() - started < 3  # two 1 s attempts; the third would not fit the 2.5 s budget

@@ -73,6 +73,8 @@ class DynamoDBLedger:
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 5,
         base_backoff_seconds: float = 0.025,
+        op_budget_seconds: float = 2.5,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         call = DynamoCall(
             client,
@@ -80,7 +82,9 @@ class DynamoDBLedger:
             errors=LEDGER_ERRORS,
             max_attempts=max_attempts,
             base_backoff_seconds=base_backoff_seconds,
+            op_budget_seconds=op_budget_seconds,
             sleep=sleep,
+            monotonic=monotonic,
         )
         self._table = LedgerTable(call, table_name)
         self._hold_ttl = hold_ttl_seconds
