@@ -11,18 +11,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from spendrail.api import errors
 from spendrail.settings import Settings
-from spendrail.wiring import chat_endpoint
+from spendrail.compose import Components
 
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
 app = APIGatewayHttpResolver()
 errors.register(app)
-endpoint = chat_endpoint(Settings.from_env(), logger, metrics)
+endpoint = Components(Settings.from_env()).chat_endpoint(logger, metrics)
 
 
+# No @tracer.capture_method here: it logs every exception with its traceback, and ours (a 429, a 401) are answers,
+# not faults. The invocation is traced by capture_lambda_handler; boto3 and HTTP calls are traced by X-Ray's patches.
 @app.post("/v1/chat")
-@tracer.capture_method
 def chat() -> Response[str]:
     return endpoint.handle(app.current_event, app.lambda_context)
 

@@ -10,12 +10,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from spendrail.settings import Settings
-from spendrail.wiring import budget_ledger
+from spendrail.compose import Components
 
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
-ledger = budget_ledger(Settings.from_env())
+ledger = Components(Settings.from_env()).ledger
 
 
 @logger.inject_lambda_context

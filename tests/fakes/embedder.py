@@ -7,6 +7,7 @@ from decimal import Decimal
 import numpy as np
 
 from local.openrouter_sim import OpenRouterSimulator
+from spendrail.deadline import Deadline
 from spendrail.errors import UpstreamError
 from spendrail.llm.port import Embedding
 
@@ -16,13 +17,15 @@ class HashedEmbedder:
         self.dimensions = dimensions
         self.cost = cost
         self.calls: list[str] = []
-        self.fail_next = False
+        self.deadlines: list[Deadline] = []
+        self.fail_next: UpstreamError | None = None
 
-    def embed(self, text: str, request_id: str) -> Embedding:
+    def embed(self, text: str, request_id: str, deadline: Deadline) -> Embedding:
         self.calls.append(text)
-        if self.fail_next:
-            self.fail_next = False
-            raise UpstreamError("embedding down", status=502, kind="unavailable")
+        self.deadlines.append(deadline)
+        if self.fail_next is not None:
+            failure, self.fail_next = self.fail_next, None
+            raise failure
         vector = np.asarray(OpenRouterSimulator.embed(text, self.dimensions), dtype=np.float32)
         cost = Decimal(self.cost) if self.cost is not None else None
         return Embedding(vector, "openai/text-embedding-3-small", 10, cost)

@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections import deque
 from decimal import Decimal
 
+from spendrail.deadline import Deadline
 from spendrail.llm.port import Completion, CompletionRequest, Usage
 
 
 class ScriptedLLM:
     def __init__(self) -> None:
         self.requests: list[CompletionRequest] = []
+        self.deadlines: list[Deadline] = []
         self._script: deque[Completion | Exception] = deque()
 
     def then(self, *outcomes: Completion | Exception) -> ScriptedLLM:
         self._script.extend(outcomes)
         return self
 
-    def complete(self, request: CompletionRequest) -> Completion:
+    def complete(self, request: CompletionRequest, deadline: Deadline) -> Completion:
         self.requests.append(request)
+        self.deadlines.append(deadline)
         if not self._script:
             return answer(request.model)
         outcome = self._script.popleft()

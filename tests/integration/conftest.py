@@ -9,9 +9,10 @@ import pytest
 
 from local.apigw import LambdaContext, api_gateway_event
 from local.openrouter_sim import OpenRouterSimulator
+from spendrail.compose import Components
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.policy import BudgetPolicy
-from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
+from spendrail.settings import Settings
 from spendrail.tenants.model import Tenant
 from spendrail.tenants.provision import provision_tenant
 from tests.handlers import load_function
@@ -40,23 +41,35 @@ class ChatHarness:
     key: str
 
     @property
-    def ledger(self) -> DynamoDBLedger:
-        return DynamoDBLedger(self.client, "budget")
+    def components(self) -> Components:
+        """The adapters as the function builds them (same settings), on the test's DynamoDB client."""
+        return Components(Settings.from_env(), dynamodb=self.client)
 
-    def post(self, body: Any = None, *, key: str | None = "default", headers: dict[str, str] | None = None) -> Reply:
+    @property
+    def ledger(self) -> DynamoDBLedger:
+        return self.components.ledger
+
+    def post(
+        self,
+        body: Any = None,
+        *,
+        key: str | None = "default",
+        headers: dict[str, str] | None = None,
+        timeout_s: float = 30.0,
+    ) -> Reply:
         all_headers = {"content-type": "application/json", **(headers or {})}
         if key is not None:
             all_headers["authorization"] = f"Bearer {self.key if key == 'default' else key}"
         event = api_gateway_event("POST", "/v1/chat", headers=all_headers, body=body)
-        result = self.module.lambda_handler(event, LambdaContext(function_name="chat"))
+        result = self.module.lambda_handler(event, LambdaContext(function_name="chat", timeout_s=timeout_s))
         return Reply(result["statusCode"], result.get("headers", {}), json.loads(result["body"]))
 
     def ask(self, prompt: str = "How do I track my order?", **fields: Any) -> Reply:
         return self.post({"prompt": prompt, "customerId": "cust-42", **fields})
 
     def provision(self, tenant_id: str, policy: BudgetPolicy, fallback: str = FALLBACK) -> str:
-        directory = DynamoDBTenantDirectory(self.client, "tenants")
-        return provision_tenant(directory, self.ledger, Tenant(tenant_id, fallback), policy)
+        components = self.components
+        return provision_tenant(components.directory, components.ledger, Tenant(tenant_id, fallback), policy)
 
 
 @pytest.fixture

@@ -199,31 +199,36 @@ def test_degraded_budget_switches_to_the_cheapest_model(chat: ChatHarness) -> No
 # ---- faults -----------------------------------------------------------------------------------------------------
 
 
+# One rule (docs/api.md): retried once only when nothing can have been generated; never retried, and charged its
+# hold as "in doubt", when the provider may have billed without saying what.
 @pytest.mark.parametrize(
-    ("faults", "status", "reason", "charged"),
+    ("faults", "status", "reason", "tries", "charged"),
     [
-        ([Fault.status(500), Fault.status(500)], 502, "unavailable", False),
-        ([Fault.status(502), Fault.status(502)], 502, "unavailable", False),
-        ([Fault.status(503), Fault.status(503)], 503, "unavailable", False),
-        ([Fault.status(429, retry_after=7), Fault.status(429, retry_after=7)], 503, "rate_limited", False),
-        ([Fault.status(402)], 503, "credits", False),
-        ([Fault.status(408)], 504, "timeout", False),
-        ([Fault.status(401)], 502, "rejected", False),
-        ([Fault.delay(5)], 504, "timeout", False),
-        ([Fault.malformed()], 502, "malformed", True),
-        ([Fault.truncated()], 502, "malformed", True),
-        ([Fault.error_in_200()], 502, "midstream", True),
+        ([Fault.status(500), Fault.status(500)], 502, "unavailable", 1, "nothing"),
+        ([Fault.status(502), Fault.status(502)], 502, "unavailable", 2, "nothing"),
+        ([Fault.status(503), Fault.status(503)], 503, "unavailable", 2, "nothing"),
+        ([Fault.status(429, retry_after=7), Fault.status(429, retry_after=7)], 503, "rate_limited", 2, "nothing"),
+        ([Fault.status(402)], 503, "credits", 1, "nothing"),
+        ([Fault.status(408)], 504, "timeout", 1, "nothing"),
+        ([Fault.status(401)], 502, "rejected", 1, "nothing"),
+        ([Fault.status(504)], 504, "timeout", 1, "in doubt"),
+        ([Fault.delay(5)], 504, "timeout", 1, "in doubt"),
+        ([Fault.malformed()], 502, "malformed", 1, "in doubt"),
+        ([Fault.truncated()], 502, "malformed", 1, "in doubt"),
+        ([Fault.error_in_200()], 502, "midstream", 1, "usage"),
     ],
 )
-def test_upstream_faults_release_or_settle_the_hold(
-    chat: ChatHarness, faults: list[Fault], status: int, reason: str, charged: bool
+def test_upstream_faults_are_retried_only_when_free_and_charged_only_what_may_have_been_billed(
+    chat: ChatHarness, faults: list[Fault], status: int, reason: str, tries: int, charged: str
 ) -> None:
     chat.sim.inject(*faults)
     reply = chat.ask()
     assert (reply.status, reply.error["code"], reply.error["reason"]) == (status, "upstream_error", reason)
-    snapshot = chat.ledger.snapshot("shop")
-    assert (snapshot.daily.held, snapshot.open_holds) == (0, 0)  # never a lost hold
-    assert (snapshot.daily.spent > 0) is charged
+    assert len(chat.sim.requests) == tries
+    daily = chat.ledger.snapshot("shop").daily
+    assert (daily.held, chat.ledger.snapshot("shop").open_holds) == (0, 0)  # never a lost hold
+    assert (daily.spent > 0) is (charged != "nothing")
+    assert daily.in_doubt == (daily.spent if charged == "in doubt" else 0)
     if reason == "rate_limited":
         assert reply.headers["Retry-After"] == "7"
 

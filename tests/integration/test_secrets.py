@@ -5,7 +5,7 @@ import pytest
 from moto import mock_aws
 from pydantic import SecretStr
 
-from spendrail.wiring import secret
+from spendrail.compose import secret
 
 
 def test_secrets_come_from_an_ssm_securestring_when_named() -> None:

@@ -7,7 +7,7 @@ from spendrail.settings import Settings
 from spendrail.tenants import cli
 from spendrail.tenants.auth import Authenticator
 from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
-from spendrail.wiring import budget_ledger
+from spendrail.compose import Components
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +22,7 @@ def test_an_operator_creates_a_tenant_and_revokes_its_key(tables: Any, capsys: p
     key = capsys.readouterr().out.strip()
     auth = Authenticator(DynamoDBTenantDirectory(tables, "tenants"), ttl_seconds=0)
     assert auth.tenant_for(f"Bearer {key}").tenant_id == "acme"
-    policy = budget_ledger(Settings.from_env(), tables).snapshot("acme").policy
+    policy = Components(Settings.from_env(), dynamodb=tables).ledger.snapshot("acme").policy
     assert (policy.daily_cap_nanos, policy.timezone) == (2_000_000_000, "Europe/Paris")
     assert cli.main(["revoke", key]) == 0
     with pytest.raises(UnauthorizedError):

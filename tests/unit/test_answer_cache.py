@@ -8,6 +8,7 @@ import pytest
 from spendrail.cache.memory import InMemoryCacheStore
 from spendrail.cache.model import CacheScope
 from spendrail.cache.service import AnswerCache
+from spendrail.deadline import Deadline
 from tests.fakes.embedder import HashedEmbedder
 
 SHOP = CacheScope("shop", "support")
@@ -38,7 +39,7 @@ def make(store: InMemoryCacheStore, clocks: Clocks, *, max_entries: int = 100, t
 
 
 def vec(text: str) -> np.ndarray:
-    return EMBED.embed(text, "r").vector
+    return EMBED.embed(text, "r", Deadline.after(5)).vector
 
 
 def remember(cache: AnswerCache, prompt: str, reply: str = "Use the tracking link in your email.") -> None:

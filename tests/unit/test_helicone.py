@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from spendrail.telemetry.helicone import HeliconeLogger, LoggedCall
+from spendrail.llm.helicone import HeliconeLogger, LoggedCall
 
 CALL = LoggedCall(
     url="http://openrouter.test/api/v1/chat/completions",
@@ -69,3 +69,39 @@ def test_waiting_is_bounded_by_the_timeout_even_if_helicone_hangs() -> None:
     release.set()
     thread.join()
     assert waited < 0.5
+
+
+def test_the_llm_decorator_logs_each_answer_and_the_request_waits_for_it_at_drain() -> None:
+    from spendrail.deadline import Deadline
+    from spendrail.llm.helicone import LoggedLLM
+    from spendrail.llm.port import CompletionRequest, Message
+    from tests.fakes.llm import ScriptedLLM
+
+    seen: list[dict[str, object]] = []
+    arrived = threading.Event()
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        arrived.set()
+        return httpx.Response(200)
+
+    helicone = HeliconeLogger(lambda: "k", transport=httpx.MockTransport(record))
+    llm = LoggedLLM(ScriptedLLM(), None, helicone, url="http://openrouter.test/api/v1")
+    request = CompletionRequest("m/a", ("m/b",), (Message("user", "hi"),), 64, "cust-1", "req-7")
+    completion = llm.complete(request, Deadline.after(5))
+    llm.drain(Deadline.after(5))
+    assert arrived.is_set()  # drained: the send finished before the request ended
+    assert completion.model == "m/a"
+    logged = seen[0]["providerRequest"]
+    assert logged == {
+        "url": "http://openrouter.test/api/v1/chat/completions",
+        "json": {
+            "model": "m/a",
+            "messages": [{"role": "user", "content": "hi"}],
+            "max_tokens": 64,
+            "user": "cust-1",
+            "models": ["m/a", "m/b"],
+        },
+        "meta": {"Helicone-Request-Id": "req-7"},
+    }
+    assert helicone.sent == 1

@@ -139,6 +139,7 @@ class UpstreamError(SpendrailError):
         kind: str,
         usage: Usage | None = None,
         in_doubt: bool = False,
+        retryable: bool = False,
         retry_after: int | None = None,
         model: str | None = None,
     ) -> None:
@@ -147,6 +148,7 @@ class UpstreamError(SpendrailError):
         self.kind = kind  # short metric dimension: timeout, rate_limited, credits, unavailable, malformed, ...
         self.usage = usage
         self.in_doubt = in_doubt
+        self.retryable = retryable and not in_doubt and usage is None  # nothing generated: one more try is free
         self.retry_after = retry_after
         self.model = model
 

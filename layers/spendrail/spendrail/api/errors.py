@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyInconsistentStateError,
+    IdempotencyPersistenceConnectionError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 from pydantic import ValidationError
 
+from spendrail.api.models import BudgetInfo
 from spendrail.errors import (
     BadRequestError,
     BudgetBusyError,
@@ -22,14 +26,21 @@ from spendrail.errors import (
     ContentRejectedError,
     ForbiddenError,
     InvalidInputError,
+    SecretUnavailableError,
     StoreUnavailableError,
     TenantNotFoundError,
     UnauthorizedError,
+    UnsupportedMediaTypeError,
     UpstreamError,
 )
-from spendrail.money import nanos_to_usd
+from spendrail.state import BudgetState
 
-logger = logging.getLogger(__name__)
+logger = Logger(child=True)  # a child of the handler's Powertools Logger: JSON, with the request's keys
+
+# One answer for every key that does not work, so keys cannot be probed.
+UNAUTHORIZED_MESSAGE = "a valid API key is required: send 'Authorization: Bearer <key>'"
+# A store that did not answer within the request's deadline is usually back within seconds.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 2
 
 
 def _json_default(value: object) -> object:
@@ -59,19 +70,15 @@ def validation_details(exc: ValidationError) -> list[dict[str, str]]:
 
 
 def _budget_exceeded(exc: BudgetExceededError) -> Response[str]:
-    snapshot = exc.snapshot
+    budget = BudgetInfo.of(exc.snapshot, BudgetState.STOPPED)
     return error(
         429,
         "budget_exceeded",
         str(exc),
-        headers={"Retry-After": str(exc.retry_after), "x-budget-state": "stopped", "x-budget-remaining-usd": "0"},
+        headers={"Retry-After": str(exc.retry_after), **budget.headers()},
         fallbackMessage=exc.fallback_message,
         retryAfterSeconds=exc.retry_after,
-        budget={
-            "state": "stopped",
-            "dailyRemainingUsd": nanos_to_usd(max(snapshot.daily.settled_room, 0)),
-            "monthlyRemainingUsd": nanos_to_usd(max(snapshot.monthly.settled_room, 0)),
-        },
+        budget=budget.model_dump(mode="json", by_alias=True),
     )
 
 
@@ -80,10 +87,21 @@ def _upstream(exc: UpstreamError) -> Response[str]:
     return error(exc.status, "upstream_error", str(exc), headers=headers, reason=exc.kind)
 
 
+def _unavailable(exc: Exception) -> Response[str]:
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)}
+    return error(503, "unavailable", "a storage service did not answer in time; retry shortly", headers=headers)
+
+
+def _misconfigured(exc: SecretUnavailableError) -> Response[str]:
+    logger.error("a secret the deployment needs cannot be read", extra={"problem": str(exc)})
+    return error(503, "unavailable", "the service is not fully configured; its operator has been alerted")
+
+
 _HANDLERS: list[tuple[type[Exception], Callable[[Any], Response[str]]]] = [
     (BadRequestError, lambda e: error(400, "invalid_request", str(e), details=e.details)),
     (ValidationError, lambda e: error(400, "invalid_request", "invalid request body", details=validation_details(e))),
-    (UnauthorizedError, lambda e: error(401, "unauthorized", str(e), headers={"WWW-Authenticate": "Bearer"})),
+    (UnsupportedMediaTypeError, lambda e: error(415, "unsupported_media_type", str(e))),
+    (UnauthorizedError, lambda e: error(401, "unauthorized", UNAUTHORIZED_MESSAGE, {"WWW-Authenticate": "Bearer"})),
     (ForbiddenError, lambda e: error(403, "forbidden", str(e))),
     (ContentRejectedError, lambda e: error(400, "invalid_request", str(e), reason="moderation")),
     (InvalidInputError, lambda e: error(400, "invalid_request", str(e))),
@@ -96,7 +114,11 @@ _HANDLERS: list[tuple[type[Exception], Callable[[Any], Response[str]]]] = [
         lambda e: error(409, "idempotency_conflict", "Idempotency-Key was used with a different request body"),
     ),
     (UpstreamError, _upstream),
-    (StoreUnavailableError, lambda e: error(503, "unavailable", "budget store unavailable; retry shortly")),
+    (SecretUnavailableError, _misconfigured),
+    (StoreUnavailableError, _unavailable),
+    (IdempotencyPersistenceLayerError, _unavailable),
+    (IdempotencyPersistenceConnectionError, _unavailable),
+    (IdempotencyInconsistentStateError, _unavailable),
 ]
 
 

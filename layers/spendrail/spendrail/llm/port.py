@@ -1,4 +1,4 @@
-"""The LLM client interface the chat service talks to, and what a call returns or raises."""
+"""The LLM interfaces the chat service talks to, and what a call returns (failures are `spendrail.errors`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from spendrail.deadline import Deadline
+
 
 @dataclass(frozen=True)
 class Message:
-    role: str
+    role: str  # system, user or assistant
     content: str
 
 
@@ -44,7 +46,8 @@ class Completion:
 
 
 class LLMClient(Protocol):
-    def complete(self, request: CompletionRequest) -> Completion: ...
+    def complete(self, request: CompletionRequest, deadline: Deadline) -> Completion:
+        """One answer, or UpstreamError / ContentRejectedError; never waits past `deadline`."""
 
 
 @dataclass(frozen=True)
@@ -56,4 +59,5 @@ class Embedding:
 
 
 class Embedder(Protocol):
-    def embed(self, text: str, request_id: str) -> Embedding: ...
+    def embed(self, text: str, request_id: str, deadline: Deadline) -> Embedding:
+        """The text's vector, or UpstreamError; never waits past `deadline`."""

@@ -15,13 +15,12 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from spendrail.compose import Components
 from spendrail.errors import SpendrailError
 from spendrail.policy import BudgetPolicy
 from spendrail.settings import Settings
-from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
 from spendrail.tenants.model import DEFAULT_FALLBACK_MESSAGE, Tenant
 from spendrail.tenants.provision import provision_tenant, revoke_key
-from spendrail.wiring import budget_ledger, dynamodb_client
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,9 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     revoke.add_argument("key")
     args = parser.parse_args(argv)
 
-    settings = Settings.from_env()
-    client = dynamodb_client()
-    directory = DynamoDBTenantDirectory(client, settings.tenant_table_name)
+    components = Components(Settings.from_env())
+    settings, directory = components.settings, components.directory
     try:
         if args.command == "revoke":
             revoke_key(directory, args.key)
@@ -51,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timezone=args.timezone,
         )
         tenant = Tenant(args.tenant_id, args.fallback_message)
-        print(provision_tenant(directory, budget_ledger(settings, client), tenant, policy))
+        print(provision_tenant(directory, components.ledger, tenant, policy))
     except (SpendrailError, ValidationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

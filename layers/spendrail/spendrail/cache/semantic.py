@@ -1,0 +1,94 @@
+"""The chat service's one collaborator for caching: which questions may use the cache, the exact and the similar
+lookup, the prompt's embedding (priced and budgeted like an answer), and keeping new answers.
+
+Everything here only ever saves money, so nothing here fails a request: a cache table that is down, an embedding
+that fails or cannot be read, each means "answer without the cache this time".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from aws_lambda_powertools import Logger
+
+from spendrail.cache.model import CacheScope, StoredAnswer
+from spendrail.cache.rules import personal_data
+from spendrail.cache.service import AnswerCache, SimilarAnswer
+from spendrail.deadline import Deadline
+from spendrail.errors import InvalidInputError, StoreUnavailableError, UpstreamError
+from spendrail.estimate import input_tokens_upper_bound
+from spendrail.llm.port import Embedder
+from spendrail.money import usd_to_nanos
+from spendrail.pricing import PricingCatalog
+from spendrail.tenants.model import Tenant
+
+logger = Logger(child=True)  # a child of the handler's Powertools Logger: JSON, with the request's keys
+
+
+@dataclass(frozen=True)
+class EmbeddedPrompt:
+    vector: npt.NDArray[np.float32] | None  # None: no cache this time
+    cost: int  # nano-USD charged for the embedding
+    in_doubt: int  # part of `cost` charged at the hold because the real cost is unknown
+
+
+class SemanticCache:
+    def __init__(self, answers: AnswerCache, embedder: Embedder, catalog: PricingCatalog, embedding_model: str) -> None:
+        self._answers = answers
+        self._embedder = embedder
+        self._catalog = catalog
+        self._embedding_price = catalog.price(embedding_model)  # unknown model: fail at start, never price it $0
+
+    def scope(self, profile: Tenant, use_case: str, prompt: str, *, has_history: bool) -> CacheScope | None:
+        """Where this question may be cached, or None: a use case the merchant excluded, a conversation past its
+        first question (the answer may depend on earlier turns), or a prompt carrying personal data."""
+        if has_history or use_case in profile.uncacheable_use_cases:
+            return None
+        kind = personal_data(prompt)
+        if kind is not None:
+            logger.info("not cached: personal data in the prompt", extra={"kind": kind})
+            return None
+        return CacheScope(profile.tenant_id, use_case)
+
+    def exact(self, scope: CacheScope, prompt: str) -> StoredAnswer | None:
+        return self._unless_down(lambda: self._answers.exact(scope, prompt))
+
+    def embedding_hold(self, prompt: str) -> int:
+        """The embedding's worst case, held with the answer's."""
+        return self._embedding_price.cost_nanos(input_tokens_upper_bound([prompt]), 0)
+
+    def embed(self, prompt: str, request_id: str, deadline: Deadline) -> EmbeddedPrompt:
+        held = self.embedding_hold(prompt)
+        try:
+            embedding = self._embedder.embed(prompt, request_id, deadline)
+        except UpstreamError as exc:
+            logger.warning("embedding failed: answering without the cache", extra={"reason": exc.kind})
+            return EmbeddedPrompt(None, held, held) if exc.in_doubt else EmbeddedPrompt(None, 0, 0)
+        if embedding.cost_usd is not None:
+            return EmbeddedPrompt(embedding.vector, usd_to_nanos(embedding.cost_usd, exact=False), 0)
+        try:
+            cost = self._catalog.price(embedding.model).cost_nanos(embedding.input_tokens, 0)
+        except InvalidInputError:
+            return EmbeddedPrompt(embedding.vector, held, held)  # an embedding model we cannot price
+        return EmbeddedPrompt(embedding.vector, cost, 0)
+
+    def similar(
+        self, scope: CacheScope, prompt: str, vector: npt.NDArray[np.float32], threshold: float
+    ) -> SimilarAnswer | None:
+        return self._unless_down(lambda: self._answers.similar(scope, prompt, vector, threshold))
+
+    def keep(
+        self, scope: CacheScope, prompt: str, reply: str, model: str, cost: int, vector: npt.NDArray[np.float32]
+    ) -> None:
+        self._unless_down(lambda: self._answers.store(scope, prompt, reply, model, cost, vector))
+
+    @staticmethod
+    def _unless_down[T](call: Callable[[], T | None]) -> T | None:
+        try:
+            return call()
+        except StoreUnavailableError:
+            logger.warning("cache unavailable: answering without it")
+            return None

@@ -1,0 +1,165 @@
+"""The composition root: every adapter is built here, from Settings, once per cold start.
+
+The Lambda handlers, the operator CLI, `make dev` and the test harnesses all build through `Components`, so a
+setting (the hold TTL, a table name, a timeout) reaches every place that needs it or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.config import Config
+from pydantic import SecretStr
+
+from spendrail.api.chat import ChatEndpoint, IdempotencyGate
+from spendrail.api.observe import Observer
+from spendrail.cache.dynamodb import DynamoDBCacheStore
+from spendrail.cache.semantic import SemanticCache
+from spendrail.cache.service import AnswerCache
+from spendrail.chat.service import ChatService
+from spendrail.errors import SecretUnavailableError
+from spendrail.ledger.dynamodb import DynamoDBLedger
+from spendrail.llm.helicone import HeliconeLogger, LoggedLLM
+from spendrail.llm.openrouter import OpenRouterClient
+from spendrail.llm.port import Embedder, LLMClient
+from spendrail.pricing import PricingCatalog
+from spendrail.settings import Settings
+from spendrail.tenants.auth import Authenticator
+from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
+from spendrail.tenants.profiles import Profiles
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+# Our stores retry on their own terms, inside the request's deadline (spendrail.dynamo.call), so botocore must not
+# retry underneath them; short timeouts leave room for those retries. Requests are built by our code, not by users,
+# so botocore's client-side parameter validation is skipped: it was ~6% of the CPU of a ledger call.
+_DYNAMODB = Config(
+    retries={"max_attempts": 1, "mode": "standard"},
+    connect_timeout=0.5,
+    read_timeout=1,
+    tcp_keepalive=True,
+    parameter_validation=False,
+)
+# Powertools' idempotency layer calls boto3 itself: botocore's standard retries (3 tries), the same short timeouts.
+_IDEMPOTENCY_DYNAMODB = Config(
+    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=0.5, read_timeout=1, tcp_keepalive=True
+)
+
+
+def secret(param_name: str, local_value: SecretStr) -> Callable[[], str]:
+    """A secret from SSM (decrypted, cached 5 minutes by Powertools) when named, else the local value. Never logged."""
+    if not param_name:
+        return local_value.get_secret_value
+
+    def fetch() -> str:
+        try:
+            return str(parameters.get_parameter(param_name, decrypt=True, max_age=300))
+        except GetParameterError as exc:
+            # The parameter's name is configuration, not a secret; the value never reaches a log.
+            raise SecretUnavailableError(f"SSM parameter {param_name!r} is missing or not readable") from exc
+
+    return fetch
+
+
+class Components:
+    """The adapters of one process, built lazily and once. Pass `dynamodb` to run on another client (moto, dynalite)."""
+
+    def __init__(self, settings: Settings, *, dynamodb: DynamoDBClient | None = None) -> None:
+        self.settings = settings
+        self._dynamodb = dynamodb
+
+    @cached_property
+    def dynamodb(self) -> DynamoDBClient:
+        """Honours AWS_ENDPOINT_URL_DYNAMODB (boto3 reads it), so local runs point at dynalite."""
+        client: DynamoDBClient = self._dynamodb or boto3.client("dynamodb", config=_DYNAMODB)
+        return client
+
+    @cached_property
+    def ledger(self) -> DynamoDBLedger:
+        return DynamoDBLedger(
+            self.dynamodb, self.settings.budget_table_name, hold_ttl_seconds=self.settings.hold_ttl_seconds
+        )
+
+    @cached_property
+    def directory(self) -> DynamoDBTenantDirectory:
+        return DynamoDBTenantDirectory(self.dynamodb, self.settings.tenant_table_name)
+
+    @cached_property
+    def catalog(self) -> PricingCatalog:
+        return PricingCatalog.load()
+
+    @cached_property
+    def openrouter(self) -> OpenRouterClient:
+        settings = self.settings
+        return OpenRouterClient(
+            api_key=secret(settings.openrouter_api_key_param, settings.openrouter_api_key),
+            base_url=settings.openrouter_base_url,
+            referer=settings.app_url,
+            title=settings.app_title,
+            embedding_model=settings.embedding_model,
+            embedding_dimensions=settings.embedding_dimensions,
+        )
+
+    @cached_property
+    def llm(self) -> LLMClient | LoggedLLM:
+        """OpenRouter, logged to Helicone when a Helicone key is configured."""
+        settings = self.settings
+        if not (settings.helicone_api_key_param or settings.helicone_api_key.get_secret_value()):
+            return self.openrouter
+        helicone = HeliconeLogger(
+            secret(settings.helicone_api_key_param, settings.helicone_api_key),
+            url=settings.helicone_url,
+            timeout_seconds=settings.helicone_timeout_seconds,
+        )
+        return LoggedLLM(self.openrouter, self.openrouter, helicone, url=settings.openrouter_base_url)
+
+    @cached_property
+    def semantic_cache(self) -> SemanticCache | None:
+        settings = self.settings
+        if not settings.cache_enabled:
+            return None
+        answers = AnswerCache(
+            DynamoDBCacheStore(self.dynamodb, settings.cache_table_name),
+            dimensions=settings.embedding_dimensions,
+            ttl_seconds=settings.cache_ttl_seconds,
+            refresh_seconds=settings.cache_refresh_seconds,
+            max_entries=settings.cache_max_entries,
+        )
+        embedder: Embedder = self.openrouter
+        return SemanticCache(answers, embedder, self.catalog, settings.embedding_model)
+
+    @cached_property
+    def chat_service(self) -> ChatService:
+        return ChatService(
+            self.ledger,
+            self.llm,
+            self.catalog,
+            cache=self.semantic_cache,
+            profiles=Profiles(self.directory),
+            busy_wait_seconds=self.settings.busy_wait_seconds,
+            llm_timeout_seconds=self.settings.llm_timeout_seconds,
+        )
+
+    def chat_endpoint(self, logger: Logger, metrics: Metrics) -> ChatEndpoint:
+        settings = self.settings
+        idempotency_client = self._dynamodb or boto3.client("dynamodb", config=_IDEMPOTENCY_DYNAMODB)
+        persistence = DynamoDBPersistenceLayer(
+            table_name=settings.idempotency_table_name, boto3_client=idempotency_client
+        )
+        llm = self.llm
+        return ChatEndpoint(
+            Authenticator(self.directory, ttl_seconds=settings.auth_cache_seconds),
+            self.chat_service,
+            idempotency=IdempotencyGate(persistence),
+            logger=logger,
+            observer=Observer(logger, metrics),
+            after_request=[llm.drain] if isinstance(llm, LoggedLLM) else [],
+        )
