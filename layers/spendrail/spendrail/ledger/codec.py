@@ -111,30 +111,16 @@ class Item:
         window = self.win[w]
         return window_level(window.spent, window.cap, self.policy.soft_cap_percent, self.policy.degrade_percent)
 
+    def window_snapshot(self, w: str, name: WindowName) -> WindowSnapshot:
+        win = self.win[w]
+        return WindowSnapshot(name, win.key, win.cap, win.spent, win.held, self.level(w), win.saved, win.doubt)
+
     def snapshot(self) -> LedgerSnapshot:
-        daily, monthly = (
-            WindowSnapshot(
-                name,
-                self.win[w].key,
-                self.win[w].cap,
-                self.win[w].spent,
-                self.win[w].held,
-                self.level(w),
-                self.win[w].saved,
-                self.win[w].doubt,
-            )
-            for w, name in WINDOWS
-        )
+        daily, monthly = (self.window_snapshot(w, name) for w, name in WINDOWS)
+        # A view built from one write's answer knows the counters only, not the holds.
         open_holds = sum(1 for v in self.holds.values() if not v.startswith("R|")) if self.full else None
-        return LedgerSnapshot(
-            self.tenant_id,
-            self.policy,
-            daily,
-            monthly,
-            open_holds,
-            self.overshoot_nanos,
-            self.overshoot_count,
-        )
+        counts = (open_holds, self.overshoot_nanos, self.overshoot_count)
+        return LedgerSnapshot(self.tenant_id, self.policy, daily, monthly, *counts)
 
     @classmethod
     def from_write(

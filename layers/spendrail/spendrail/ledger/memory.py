@@ -68,16 +68,12 @@ class _Tenant:
         daily, monthly = (
             WindowSnapshot(w.name, w.key, w.cap, w.spent, w.held, self.level(w), w.saved, w.doubt) for w in self.windows
         )
-        open_holds = sum(1 for h in self.holds.values() if h.reclaimed_at is None)
-        return LedgerSnapshot(
-            self.tenant_id,
-            self.policy,
-            daily,
-            monthly,
-            open_holds,
+        counts = (
+            sum(1 for h in self.holds.values() if h.reclaimed_at is None),
             self.overshoot_nanos,
             self.overshoot_count,
         )
+        return LedgerSnapshot(self.tenant_id, self.policy, daily, monthly, *counts)
 
 
 def _utcnow() -> datetime:
