@@ -357,7 +357,7 @@ def test_a_dead_requests_hold_is_charged_in_doubt_and_a_late_settle_corrects_it(
     assert sweeper.reclaim_stale_holds().holds_reclaimed == 0  # not yet expired: it could still be a live request
     clock.advance(seconds=1)
     report = sweeper.reclaim_stale_holds()
-    assert (report.holds_reclaimed, report.nanos_in_doubt) == (1, 70 * CENT)
+    assert (report.holds_reclaimed, report.nanos_in_doubt, report.nanos_returned) == (1, 70 * CENT, 0)
     snapshot = sweeper.snapshot("shop")
     assert (snapshot.daily.held, snapshot.daily.spent, snapshot.daily.in_doubt) == (0, 70 * CENT, 70 * CENT)
     assert snapshot.open_holds == 0

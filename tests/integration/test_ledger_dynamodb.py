@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,11 +24,15 @@ def _client_error(code: str) -> ClientError:
 
 
 class FaultyClient:
-    """Passes calls to a real client; injected faults strike before a call, or after it (a lost response)."""
+    """Passes calls to a real client; injected faults strike before a call, or after it (a lost response).
+
+    A race runs another writer's action just before the first call that matches it, as if it had won the item.
+    """
 
     def __init__(self, real: Any) -> None:
         self.real = real
         self.faults: list[tuple[str, str, Exception]] = []  # (operation, "before"|"after", error)
+        self.races: list[tuple[Callable[[dict[str, Any]], bool], Callable[[], object]]] = []
         self.calls: Counter[str] = Counter()
 
     def __getattr__(self, operation: str) -> Any:
@@ -35,6 +40,10 @@ class FaultyClient:
 
         def call(**kwargs: Any) -> Any:
             self.calls[operation] += 1
+            race = next((r for r in self.races if r[0](kwargs)), None)
+            if race:
+                self.races.remove(race)
+                race[1]()
             fault = next((f for f in self.faults if f[0] == operation), None)
             if fault:
                 self.faults.remove(fault)
@@ -159,6 +168,29 @@ def test_a_request_reclaims_all_expired_holds_in_one_write(
     result = ledger.reserve("shop", 30 * CENT)
     assert (result.refusal, result.retry_after) == (Refusal.BUSY, 25)
     assert faulty.calls == Counter(update_item=2, get_item=1)  # refused, read, one write for all three holds
+
+
+def _reclaims(request: dict[str, Any]) -> bool:
+    return "#r0" in request.get("ExpressionAttributeNames", {})  # the write that charges expired holds
+
+
+@pytest.mark.parametrize("by", ["the request it blocks", "the sweep"])
+def test_a_hold_settled_while_it_is_being_reclaimed_is_charged_once(
+    ledger: DynamoDBLedger, faulty: FaultyClient, moto_dynamodb: Any, clock: Clock, by: str
+) -> None:
+    hold = ledger.reserve("shop", 90 * CENT).hold
+    assert hold is not None
+    clock.advance(seconds=46)
+    # The request was only very late: its settle lands between the reclaimer's read and its write.
+    very_late = DynamoDBLedger(moto_dynamodb, "budget", clock=clock)
+    faulty.races.append((_reclaims, lambda: very_late.settle(hold, 30 * CENT)))
+    if by == "the sweep":
+        assert ledger.reclaim_stale_holds().holds_reclaimed == 0
+    else:
+        assert ledger.reserve("shop", 20 * CENT).admitted  # the settle made room: decided again, admitted
+    daily = ledger.snapshot("shop").daily
+    assert (daily.spent, daily.in_doubt) == (30 * CENT, 0)
+    assert not faulty.races
 
 
 def test_items_written_before_money_in_doubt_existed_still_work(
