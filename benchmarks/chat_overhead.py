@@ -138,12 +138,12 @@ class LlmTimer:
     def __init__(self, llm: Any) -> None:
         self._wall = self._cpu = 0.0
         self._calls = 0
-        inner: Callable[[Any], Any] = llm.complete
+        inner: Callable[[Any, Any], Any] = llm.complete
 
-        def timed(request: Any) -> Any:
+        def timed(request: Any, deadline: Any) -> Any:
             wall, cpu = time.perf_counter(), time.thread_time()
             try:
-                return inner(request)
+                return inner(request, deadline)
             finally:
                 self._wall += time.perf_counter() - wall
                 self._cpu += time.thread_time() - cpu
@@ -159,13 +159,10 @@ class LlmTimer:
         return taken
 
 
-def shared_client(endpoint: Any) -> Any:
-    """The one DynamoDB client behind the ledger, the tenant directory and the idempotency layer."""
-    client = endpoint._service._ledger._client
-    others = (endpoint._auth._directory._client, endpoint._idempotency._persistence.client)
-    if any(other is not client for other in others):
-        raise AbortError("the chat function's DynamoDB users no longer share one client: counts would miss calls")
-    return client
+def dynamodb_clients(module: ModuleType) -> tuple[Any, ...]:
+    """The chat function's DynamoDB clients: the stores' one and the idempotency layer's."""
+    components = module.components
+    return (components.dynamodb, components.idempotency_dynamodb)
 
 
 def chat_event(key: str, index: int, idempotency_key: str | None) -> dict[str, Any]:
@@ -183,7 +180,8 @@ class ChatFunction:
         self._handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.lambda_handler
         self._key = key
         self._calls = CallCounter()
-        shared_client(module.endpoint).meta.events.register("before-call.dynamodb", self._calls)
+        for client in dynamodb_clients(module):
+            client.meta.events.register("before-call.dynamodb", self._calls)
         self._llm = LlmTimer(module.endpoint._service._llm)
 
     def call(self, index: int, idempotency_key: str | None = None) -> Sample:

@@ -18,7 +18,8 @@ metrics = Metrics()
 tracer = Tracer()
 app = APIGatewayHttpResolver()
 errors.register(app)
-endpoint = Components(Settings.from_env()).chat_endpoint(logger, metrics)
+components = Components(Settings.from_env())
+endpoint = components.chat_endpoint(logger, metrics)
 
 
 # No @tracer.capture_method here: it logs every exception with its traceback, and ours (a 429, a 401) are answers,

@@ -1,4 +1,4 @@
-"""Scheduled sweep: give back the budget held by requests that died between reserve and settle."""
+"""Scheduled sweep: charge (in doubt) the holds of requests that died between reserve and settle."""
 
 from __future__ import annotations
 
@@ -24,6 +24,6 @@ ledger = Components(Settings.from_env()).ledger
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     report = ledger.reclaim_stale_holds()
     metrics.add_metric(name="StaleHoldsReclaimed", unit=MetricUnit.Count, value=report.holds_reclaimed)
-    metrics.add_metric(name="StaleHoldNanosReturned", unit=MetricUnit.Count, value=report.nanos_returned)
+    metrics.add_metric(name="StaleHoldNanosInDoubt", unit=MetricUnit.Count, value=report.nanos_in_doubt)
     logger.info("swept stale holds", extra={"report": asdict(report)})
     return asdict(report)

@@ -8,7 +8,6 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -139,32 +138,6 @@ def test_the_llm_timeout_covers_the_embedding_and_the_answer_together(
 # ---- a DynamoDB that accepts connections and never answers ----------------------------------------------------
 
 
-@pytest.fixture
-def stalled_endpoint() -> Iterator[str]:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])  # read nothing, answer nothing
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for connection in held:
-        connection.close()
-    server.close()
-
-
 def test_a_stalled_dynamodb_gets_a_503_in_seconds_not_at_the_function_timeout(
     stalled_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,3 +162,55 @@ def test_a_stalled_dynamodb_gets_a_503_in_seconds_not_at_the_function_timeout(
     assert (reply.status, reply.error["code"]) == (503, "unavailable")
     assert int(reply.headers["Retry-After"]) >= 1
     assert elapsed < 10  # the function's timeout is 30 s; the store's share of a request is a few seconds
+
+
+# ---- a provider that cannot be reached, or hangs up after reading the request ---------------------------------
+
+
+def _hang_up_after_reading(server: socket.socket, stop: threading.Event) -> None:
+    server.settimeout(0.1)
+    while not stop.is_set():
+        try:
+            connection = server.accept()[0]
+        except TimeoutError:
+            continue
+        connection.recv(65536)  # the request went out: the provider may now be generating (and billing)
+        connection.close()
+
+
+def test_a_provider_that_cannot_be_reached_is_retried_once_and_costs_nothing(
+    chat: ChatHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens here: the connection is refused before anything is sent
+    monkeypatch.setenv("OPENROUTER_BASE_URL", f"http://127.0.0.1:{port}/api/v1")
+    chat.module = load_function("chat")
+    reply = chat.ask()
+    assert (reply.status, reply.error["reason"]) == (502, "unreachable")
+    snapshot = chat.ledger.snapshot("shop")
+    assert (snapshot.daily.spent, snapshot.daily.held, snapshot.open_holds) == (0, 0, 0)
+
+
+def test_a_provider_that_hangs_up_after_the_request_is_charged_in_doubt_not_retried(
+    chat: ChatHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+    thread = threading.Thread(target=_hang_up_after_reading, args=(server, stop), daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("OPENROUTER_BASE_URL", f"http://127.0.0.1:{server.getsockname()[1]}/api/v1")
+        chat.module = load_function("chat")
+        reply = chat.ask()
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+    assert (reply.status, reply.error["reason"]) == (502, "dropped")
+    daily = chat.ledger.snapshot("shop").daily
+    assert daily.spent > 0
+    assert (daily.in_doubt, daily.held) == (daily.spent, 0)

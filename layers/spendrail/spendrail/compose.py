@@ -42,15 +42,15 @@ if TYPE_CHECKING:
 # retry underneath them; short timeouts leave room for those retries. Requests are built by our code, not by users,
 # so botocore's client-side parameter validation is skipped: it was ~6% of the CPU of a ledger call.
 _DYNAMODB = Config(
-    retries={"max_attempts": 1, "mode": "standard"},
+    retries={"total_max_attempts": 1, "mode": "standard"},  # max_attempts would count retries only
     connect_timeout=0.5,
     read_timeout=1,
     tcp_keepalive=True,
     parameter_validation=False,
 )
-# Powertools' idempotency layer calls boto3 itself: botocore's standard retries (3 tries), the same short timeouts.
+# botocore's standard retries (3 tries) for the one store that retries through botocore; the same short timeouts.
 _IDEMPOTENCY_DYNAMODB = Config(
-    retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=0.5, read_timeout=1, tcp_keepalive=True
+    retries={"total_max_attempts": 3, "mode": "standard"}, connect_timeout=0.5, read_timeout=1, tcp_keepalive=True
 )
 
 
@@ -80,6 +80,12 @@ class Components:
     def dynamodb(self) -> DynamoDBClient:
         """Honours AWS_ENDPOINT_URL_DYNAMODB (boto3 reads it), so local runs point at dynalite."""
         client: DynamoDBClient = self._dynamodb or boto3.client("dynamodb", config=_DYNAMODB)
+        return client
+
+    @cached_property
+    def idempotency_dynamodb(self) -> DynamoDBClient:
+        """Powertools' idempotency layer calls boto3 itself: it gets botocore's standard retries."""
+        client: DynamoDBClient = self._dynamodb or boto3.client("dynamodb", config=_IDEMPOTENCY_DYNAMODB)
         return client
 
     @cached_property
@@ -150,9 +156,8 @@ class Components:
 
     def chat_endpoint(self, logger: Logger, metrics: Metrics) -> ChatEndpoint:
         settings = self.settings
-        idempotency_client = self._dynamodb or boto3.client("dynamodb", config=_IDEMPOTENCY_DYNAMODB)
         persistence = DynamoDBPersistenceLayer(
-            table_name=settings.idempotency_table_name, boto3_client=idempotency_client
+            table_name=settings.idempotency_table_name, boto3_client=self.idempotency_dynamodb
         )
         llm = self.llm
         return ChatEndpoint(
