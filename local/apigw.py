@@ -1,9 +1,9 @@
 """API Gateway HTTP API (payload 2.0) on 127.0.0.1 in front of real Lambda handlers, for tests and `make dev`.
 
-Serves what the API uses: GET, POST, PUT and DELETE, JSON or base64 bodies, query strings, headers. Each function gets
-its own pool of spawned workers serving one request at a time, like Lambda instances (which also keeps every
-function's `app` module apart); a worker imports its handler once when it starts, like a cold start, and one that dies
-or times out is replaced without disturbing the others.
+Serves what the API uses: routes by method and path prefix, JSON or base64 bodies, query strings, headers.
+Each function gets its own pool of spawned workers serving one request at a time, like Lambda instances (which also
+keeps every function's `app` module apart); a worker imports its handler once when it starts, like a cold start, and
+one that dies or times out is replaced without disturbing the others.
 """
 
 from __future__ import annotations
@@ -386,7 +386,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         return self.server.gateway.dispatch(self.command, self.path, self.headers.items(), body, self.client_address[0])
 
-    do_GET = do_POST = do_PUT = do_DELETE = _handle
+    def __getattr__(self, name: str) -> Any:
+        # Every method reaches the routes, as in API Gateway: one that no route takes is a 404, not a 501 page.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.send_response(status)
@@ -394,7 +398,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":  # a body after HEAD would be read as the next response
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.info("%s " + format, self.client_address[0], *args)

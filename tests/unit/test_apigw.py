@@ -220,10 +220,17 @@ def test_routing_and_not_found(gateway: LocalApiGateway) -> None:
     assert echo(gateway.url, "DELETE", "/echo/x")["event"]["routeKey"] == "ANY /echo"
     assert echo(gateway.url, "GET", "/echo/shadowed")["event"]["routeKey"] == "ANY /echo"  # first match wins
     assert echo(gateway.url, "GET", "/plain/y") == {"plain": True, "path": "/plain/y"}
-    for method, path in [("GET", "/mirror"), ("GET", "/nowhere"), ("POST", "/")]:
+    # A method no route takes is "no route" too, as in API Gateway: 404 JSON, not the HTTP server's 501 page.
+    for method, path in [("GET", "/mirror"), ("GET", "/nowhere"), ("POST", "/"), ("PATCH", "/plain"), ("TRACE", "/")]:
         status, headers, body = call(gateway.url, method, path)
         assert (status, json.loads(body)) == (404, {"message": "Not Found"})
         assert headers["Content-Type"] == "application/json"
+    conn = http.client.HTTPConnection(gateway.url.removeprefix("http://"), timeout=10)
+    try:
+        assert send(conn, "HEAD", "/nowhere")[::2] == (404, b"")  # no body after HEAD, so the connection stays usable
+        assert send(conn, "GET", "/plain/z")[0] == 200
+    finally:
+        conn.close()
 
 
 def test_event_fields_over_http(gateway: LocalApiGateway) -> None:
