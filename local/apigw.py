@@ -32,7 +32,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode
 
-__all__ = ["LambdaContext", "LocalApiGateway", "Route", "api_gateway_event", "http_response"]
+__all__ = ["LambdaContext", "LocalApiGateway", "Route", "api_gateway_event", "describe_exit", "http_response"]
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +200,13 @@ def http_response(result: Any) -> Response:
     return status, headers, raw
 
 
+def describe_exit(code: int | None) -> str:
+    """How a child process ended, from its exit code (negative: the signal that killed it), for a log line."""
+    if code is not None and code < 0:
+        return f"was killed by signal {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
 def _serve(conn: Connection, directory: str, module: str, function: str, env: dict[str, str], timeout_s: float) -> None:
     """A worker process: import the handler once (a cold start), then run one event at a time until the pipe closes."""
     # Ctrl-C reaches the whole process group; the parent decides when a worker ends (see LocalApiGateway.stop).
@@ -246,13 +253,6 @@ class _Instance:
         self.process.start()
         child_end.close()  # the child holds the only other end: its exit shows here as EOF
 
-    def ending(self) -> str:
-        """How the process ended, for the log."""
-        code = self.process.exitcode
-        if code is not None and code < 0:
-            return f"was killed by signal {signal.Signals(-code).name}"
-        return f"exited with code {code}"
-
     def kill(self) -> None:
         self.process.kill()
         self.process.join()
@@ -296,7 +296,7 @@ class _Function:
                 return outcome
         if ready:
             instance.process.join()
-            status, what = 500, instance.ending()
+            status, what = 500, describe_exit(instance.process.exitcode)
         else:
             instance.kill()
             status = 503 if self._integration_timeout_s <= self._timeout_s else 500
@@ -313,7 +313,7 @@ class _Function:
             instance = self._idle.pop()
             if not instance.process.is_alive():  # killed from outside while idle
                 instance.conn.close()
-                self._report(instance, f"{instance.ending()} while idle")
+                self._report(instance, f"{describe_exit(instance.process.exitcode)} while idle")
                 instance = _Instance(self._context, self._args)
             self._busy.add(instance)
             return instance
@@ -427,6 +427,7 @@ class LocalApiGateway:
         self._limits = (timeout_s, integration_timeout_s)
         self._functions: dict[str, _Function] = {}
         self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -439,8 +440,14 @@ class LocalApiGateway:
             specs = dict.fromkeys(route.handler_spec for route in self.routes)
             self._functions = {spec: _Function(spec, self._instances, self._env, *self._limits) for spec in specs}
             self._server = _Server(self._address, self)
-            threading.Thread(target=self._server.serve_forever, name="apigw", daemon=True).start()
+            self._thread = threading.Thread(target=self._server.serve_forever, name="apigw", daemon=True)
+            self._thread.start()
         return self
+
+    @property
+    def serving(self) -> bool:
+        """Whether the server thread is still accepting requests (it ends only on stop() or a crash)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self, grace_s: float = 5.0) -> None:
         """Stop serving, let running invocations finish for grace_s, then end every worker process."""

@@ -1,19 +1,29 @@
 """`make dev`: the whole stack on one machine, no AWS account: dynalite, the functions behind a local API Gateway,
-and OpenRouter (the real one when OPENROUTER_API_KEY is set, else the offline simulator)."""
+and OpenRouter (the real one when OPENROUTER_API_KEY is set, else the offline simulator).
+
+Ctrl-C or SIGTERM stops all of it within seconds; a part that dies on its own (dynalite, the API server) stops the
+rest with one line saying which and how; a bad setting gets one line and a non-zero exit.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
-import threading
+import socket
+import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, Self
 
+from pydantic import ValidationError
+
 from local import dynalite, tables
-from local.apigw import LocalApiGateway, Route
+from local.apigw import LocalApiGateway, Route, describe_exit
 from local.openrouter_sim import OpenRouterSimulator
 from spendrail.errors import TenantNotFoundError
 from spendrail.ledger.dynamodb import DynamoDBLedger
@@ -25,7 +35,9 @@ from spendrail.tenants.model import Tenant
 from spendrail.tenants.provision import provision_tenant
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / ".local-data" / "dynalite"
+DATA_DIR = ROOT / ".local-data"  # LOCAL_DATA_DIR moves it
+SIM_PORT = 8787  # the simulator's own default (python -m local.openrouter_sim); OPENROUTER_SIM_PORT moves it
+STOP_GRACE_S = 2.0  # how long a request still running when make dev stops may finish before its worker is killed
 ROUTES = [Route("POST", "/v1/chat", "functions/chat:app.lambda_handler")]
 # Handed to the functions as is (the rest of the environment is not, as in Lambda).
 _PASSED_THROUGH = (
@@ -67,10 +79,50 @@ def function_env(dynamodb_endpoint: str, settings: Settings, llm_base_url: str, 
     }
 
 
+class ConfigError(ValueError):
+    """A setting make dev cannot use; the message is the one line the developer sees."""
+
+
+def _port(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) > 65535:
+        raise ConfigError(f"{name} must be a port number from 0 (any free port) to 65535, not {raw!r}")
+    return int(raw)
+
+
+def _instances(environ: Mapping[str, str]) -> int:
+    raw = environ.get("LOCAL_INSTANCES", "").strip() or "4"
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise ConfigError(f"LOCAL_INSTANCES must be a number of workers from 1 to 64, not {raw!r}")
+    return int(raw)
+
+
+def _check_settings(env: Mapping[str, str]) -> None:
+    """The functions' settings as they will read them, so a bad one stops make dev before anything starts."""
+    try:
+        Settings.from_env(env)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{name}={first.get('input')!r}: {first['msg']}") from None
+
+
+def _check_free(port: int, name: str) -> None:
+    if port == 0:
+        return
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: only a listener blocks it
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise ConfigError(f"{name} {port} is already in use: stop what listens there or set {name}") from None
+
+
 @dataclass
 class StackConfig:
     port: int = 3000
     dynamodb_port: int = 0
+    sim_port: int = 0
     data_dir: Path | None = None  # None keeps DynamoDB in memory (tests)
     tenant_id: str = "demo-store"
     tenant_key: str | None = None
@@ -82,17 +134,33 @@ class StackConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> StackConfig:
+        """make dev's settings from its environment; raises ConfigError (one line) for a value it cannot use."""
+        env = {name: environ[name] for name in _PASSED_THROUGH if name in environ}
+        _check_settings(env)
         return cls(
-            port=int(environ.get("PORT", "3000")),
-            dynamodb_port=int(environ.get("DYNAMODB_PORT", "8000")),
-            data_dir=DATA_DIR,
+            port=_port(environ, "PORT", 3000),
+            dynamodb_port=_port(environ, "DYNAMODB_PORT", 8000),
+            sim_port=_port(environ, "OPENROUTER_SIM_PORT", SIM_PORT),
+            data_dir=Path(environ.get("LOCAL_DATA_DIR") or DATA_DIR) / "dynalite",
             tenant_id=environ.get("DEV_TENANT_ID", "demo-store"),
             tenant_key=environ.get("DEV_TENANT_KEY") or None,
-            instances=int(environ.get("LOCAL_INSTANCES", "4")),
+            instances=_instances(environ),
             openrouter_api_key=environ.get("OPENROUTER_API_KEY", ""),
             openrouter_base_url=environ.get("OPENROUTER_BASE_URL", ""),
-            env={name: environ[name] for name in _PASSED_THROUGH if name in environ},
+            env=env,
         )
+
+    @property
+    def simulated(self) -> bool:
+        """Neither a real OpenRouter nor another endpoint is set: the stack works offline with the simulator."""
+        return not self.openrouter_api_key and not self.openrouter_base_url
+
+    def check_ports(self) -> None:
+        """Each fixed port is free now (a clear line beats a bind error halfway through starting)."""
+        _check_free(self.port, "PORT")
+        _check_free(self.dynamodb_port, "DYNAMODB_PORT")
+        if self.simulated:
+            _check_free(self.sim_port, "OPENROUTER_SIM_PORT")
 
 
 class LocalStack:
@@ -101,6 +169,7 @@ class LocalStack:
         self.settings = Settings.from_env(config.env)
         self._exit = contextlib.ExitStack()
         self.dynamodb_endpoint = ""
+        self.dynalite: dynalite.Dynalite | None = None
         self.simulator: OpenRouterSimulator | None = None
         self.gateway: LocalApiGateway | None = None
         self.tenant_key = ""
@@ -121,20 +190,21 @@ class LocalStack:
 
     def _start(self) -> None:
         config, settings = self.config, self.settings
-        self.dynamodb_endpoint = self._exit.enter_context(
-            dynalite.running(port=config.dynamodb_port or None, data_dir=config.data_dir)
+        self.dynalite = self._exit.enter_context(
+            dynalite.started(port=config.dynamodb_port or None, data_dir=config.data_dir)
         )
+        self.dynamodb_endpoint = self.dynalite.endpoint
         self.client = dynalite.client(self.dynamodb_endpoint)
         self._create_tables()
         self.tenant_key = self._seed()
         base_url, api_key = config.openrouter_base_url, config.openrouter_api_key
-        if not api_key and not base_url:  # neither a real OpenRouter nor another endpoint: work offline
-            self.simulator = self._exit.enter_context(OpenRouterSimulator())
+        if config.simulated:
+            self.simulator = self._exit.enter_context(OpenRouterSimulator(port=config.sim_port))
             base_url = self.simulator.base_url
         api_key = api_key or "sk-or-local-no-key"
         env = function_env(self.dynamodb_endpoint, settings, base_url, api_key) | config.env
-        self.gateway = LocalApiGateway(ROUTES, port=config.port, instances=config.instances, env=env)
-        self._exit.enter_context(self.gateway)
+        self.gateway = LocalApiGateway(ROUTES, port=config.port, instances=config.instances, env=env).start()
+        self._exit.callback(self.gateway.stop, STOP_GRACE_S)
 
     def stop(self) -> None:
         self._exit.close()
@@ -144,6 +214,22 @@ class LocalStack:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+    def failure(self) -> str | None:
+        """Which part of the stack has stopped on its own, and how; None while every part runs."""
+        if self.dynalite is not None and (code := self.dynalite.process.poll()) is not None:
+            return f"dynalite {describe_exit(code)}"
+        if self.gateway is not None and not self.gateway.serving:
+            return "the API server thread ended"
+        if self.simulator is not None and not self.simulator.serving:
+            return "the OpenRouter simulator's server thread ended"
+        return None
+
+    def watch(self, every_s: float = 0.25) -> str:
+        """Block until a part of the stack stops on its own; returns which and how. Signals interrupt the wait."""
+        while (failure := self.failure()) is None:
+            time.sleep(every_s)
+        return failure
 
     def ledger(self) -> DynamoDBLedger:
         return DynamoDBLedger(self.client, self.settings.budget_table_name)
@@ -169,21 +255,24 @@ class LocalStack:
         return provision_tenant(directory, ledger, Tenant(config.tenant_id), policy, config.tenant_key)
 
 
-def main() -> None:
-    stack = LocalStack(StackConfig.from_env(os.environ))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with stack:
-        snapshot = stack.ledger().snapshot(stack.config.tenant_id)
-        llm = f"simulator at {stack.simulator.base_url}" if stack.simulator else stack.config.openrouter_base_url
-        llm = llm or "OpenRouter (OPENROUTER_API_KEY)"
-        print(
-            f"""
+def _stop_requested(signum: int, frame: FrameType | None) -> None:
+    # Stopping takes a few seconds at most (STOP_GRACE_S); a second Ctrl-C must not cut it short and leave workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def _banner(stack: LocalStack) -> str:
+    config = stack.config
+    snapshot = stack.ledger().snapshot(config.tenant_id)
+    llm = f"simulator at {stack.simulator.base_url}" if stack.simulator else config.openrouter_base_url
+    llm = llm or "OpenRouter (OPENROUTER_API_KEY)"
+    return f"""
 spendrail local stack
   API        {stack.url}  (POST /v1/chat)
-  DynamoDB   {stack.dynamodb_endpoint}  (dynalite, data in {stack.config.data_dir})
+  DynamoDB   {stack.dynamodb_endpoint}  (dynalite, data in {config.data_dir})
   LLM        {llm}
-  tenant     {stack.config.tenant_id}: {snapshot.state.value}, daily ${nanos_to_usd(snapshot.daily.spent):f} of \
+  tenant     {config.tenant_id}: {snapshot.state.value}, daily ${nanos_to_usd(snapshot.daily.spent):f} of \
 ${nanos_to_usd(snapshot.daily.cap):f} spent
   key        {stack.tenant_key}
 
@@ -192,12 +281,30 @@ Try it:
     -H 'Authorization: Bearer {stack.tenant_key}' -H 'Content-Type: application/json' \\
     -d '{{"prompt":"How do I track my order?","customerId":"cust-1"}}'
 
-Ctrl-C stops everything.""",
-            flush=True,
-        )
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+Ctrl-C stops everything."""
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")  # e.g. a worker that died, in one line
+    signal.signal(signal.SIGINT, _stop_requested)
+    signal.signal(signal.SIGTERM, _stop_requested)
+    try:
+        config = StackConfig.from_env(os.environ)
+        config.check_ports()
+        with LocalStack(config) as stack:
+            print(_banner(stack), flush=True)
+            failure = stack.watch()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in _stop_requested: let the stop finish
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            print(f"{failure}; stopping", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("Stopped.", flush=True)
+        return 0
+    except (ConfigError, OSError, RuntimeError) as error:  # a bad setting, or a part that could not start
+        print(f"make dev: {str(error).splitlines()[0]}", file=sys.stderr, flush=True)
+        return 2 if isinstance(error, ConfigError) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -7,6 +7,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,22 @@ def client(endpoint: str, *, max_pool: int = 64) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class Dynalite:
+    endpoint: str
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
 def running(port: int | None = None, data_dir: Path | None = None) -> Iterator[str]:
     """Run dynalite on 127.0.0.1 until the block ends; yields its endpoint URL."""
+    with started(port, data_dir) as dynalite:
+        yield dynalite.endpoint
+
+
+@contextmanager
+def started(port: int | None = None, data_dir: Path | None = None) -> Iterator[Dynalite]:
+    """Run dynalite on 127.0.0.1 until the block ends; yields its endpoint and process (to watch it)."""
     if not DYNALITE.exists():
         raise RuntimeError(f"{DYNALITE} is missing: run `make node_modules` (npm ci) first")
     port = port or free_port()
@@ -50,11 +64,11 @@ def running(port: int | None = None, data_dir: Path | None = None) -> Iterator[s
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603 - our own binary
     try:
         _wait_listening(process, port)
-        yield f"http://127.0.0.1:{port}"
+        yield Dynalite(f"http://127.0.0.1:{port}", process)
     finally:
-        process.terminate()
+        process.terminate()  # dynalite exits at once on SIGTERM; a no-op if it has died
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -64,11 +78,17 @@ def _wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            raise RuntimeError(f"dynalite exited with {process.returncode}: {output}")
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            raise RuntimeError(f"dynalite exited with code {process.returncode} on port {port}: {_reason(output)}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)  # polling a port that is not open yet; not test synchronization
     raise RuntimeError(f"dynalite did not listen on port {port} within {timeout}s")
+
+
+def _reason(output: str) -> str:
+    """The line of Node's crash output that says what went wrong (e.g. "Error: listen EADDRINUSE ...")."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return next((line for line in lines if "Error" in line), lines[-1] if lines else "no output")

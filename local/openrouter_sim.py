@@ -337,6 +337,11 @@ class OpenRouterSimulator:
         self.stop()
 
     @property
+    def serving(self) -> bool:
+        """Whether the server thread is still running (it ends only on stop() or a crash)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError("simulator is not running")
