@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from local.openrouter_sim import OpenRouterSimulator
+from local import sim_embeddings
 from spendrail.deadline import Deadline
 from spendrail.errors import UpstreamError
 from spendrail.llm.port import Embedding
@@ -26,6 +26,6 @@ class HashedEmbedder:
         if self.fail_next is not None:
             failure, self.fail_next = self.fail_next, None
             raise failure
-        vector = np.asarray(OpenRouterSimulator.embed(text, self.dimensions), dtype=np.float32)
+        vector = np.asarray(sim_embeddings.embed(text, self.dimensions), dtype=np.float32)
         cost = Decimal(self.cost) if self.cost is not None else None
         return Embedding(vector, "openai/text-embedding-3-small", 10, cost)

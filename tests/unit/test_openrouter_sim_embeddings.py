@@ -10,13 +10,8 @@ import numpy as np
 import openai
 import pytest
 
-from local.openrouter_sim import (
-    EMBEDDING_FALLBACK_PRICES,
-    Fault,
-    OpenRouterSimulator,
-    embedding_features,
-    tokens_for,
-)
+from local.openrouter_sim import Fault, OpenRouterSimulator, tokens_for
+from local.sim_embeddings import EMBEDDING_FALLBACK_PRICES, embed, embedding_features
 from spendrail.money import nanos_to_usd
 from spendrail.pricing import PricingCatalog
 
@@ -51,7 +46,7 @@ def client(sim: OpenRouterSimulator) -> openai.OpenAI:
 
 
 def cosine(a: str, b: str, dimensions: int = 1536) -> float:
-    return float(np.dot(OpenRouterSimulator.embed(a, dimensions), OpenRouterSimulator.embed(b, dimensions)))
+    return float(np.dot(embed(a, dimensions), embed(b, dimensions)))
 
 
 def embedding_price(catalog: PricingCatalog, tokens: int) -> Decimal:
