@@ -25,12 +25,12 @@ from pydantic import ValidationError
 from local import dynalite, tables
 from local.apigw import LocalApiGateway, Route, describe_exit
 from local.openrouter_sim import OpenRouterSimulator
+from spendrail.compose import Components
 from spendrail.errors import TenantNotFoundError
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.money import nanos_to_usd
 from spendrail.policy import BudgetPolicy
 from spendrail.settings import Settings
-from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
 from spendrail.tenants.model import Tenant
 from spendrail.tenants.provision import provision_tenant
 
@@ -231,8 +231,13 @@ class LocalStack:
             time.sleep(every_s)
         return failure
 
+    @property
+    def components(self) -> Components:
+        """The adapters as the functions build them (same settings), on the stack's DynamoDB."""
+        return Components(self.settings, dynamodb=self.client)
+
     def ledger(self) -> DynamoDBLedger:
-        return DynamoDBLedger(self.client, self.settings.budget_table_name)
+        return self.components.ledger
 
     def _create_tables(self) -> None:
         wanted = {
@@ -246,13 +251,12 @@ class LocalStack:
 
     def _seed(self) -> str:
         """The dev tenant with the default budget (kept if it exists: budgets survive a restart) and a key."""
-        config = self.config
-        ledger = self.ledger()
+        config, components = self.config, self.components
         policy = config.policy or BudgetPolicy.defaults(self.settings)
         with contextlib.suppress(TenantNotFoundError):
-            policy = config.policy or ledger.snapshot(config.tenant_id).policy
-        directory = DynamoDBTenantDirectory(self.client, self.settings.tenant_table_name)
-        return provision_tenant(directory, ledger, Tenant(config.tenant_id), policy, config.tenant_key)
+            policy = config.policy or components.ledger.snapshot(config.tenant_id).policy
+        tenant = Tenant(config.tenant_id)
+        return provision_tenant(components.directory, components.ledger, tenant, policy, config.tenant_key)
 
 
 def _stop_requested(signum: int, frame: FrameType | None) -> None:

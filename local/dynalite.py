@@ -33,7 +33,9 @@ def client(endpoint: str, *, max_pool: int = 64) -> Any:
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 - dynalite ignores credentials
         config=Config(
-            retries={"max_attempts": 1, "mode": "standard"}, max_pool_connections=max_pool, parameter_validation=False
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            max_pool_connections=max_pool,
+            parameter_validation=False,
         ),
     )
 

@@ -52,14 +52,15 @@ _STATUS_MESSAGES = {
 }
 
 
-FaultKind = Literal["status", "delay", "malformed", "truncated", "error_in_200", "no_cost", "model"]
+FaultKind = Literal["status", "delay", "malformed", "truncated", "error_in_200", "no_cost", "no_usage", "model"]
 
 
 @dataclass(frozen=True)
 class Fault:
     """One misbehaviour, applied to the next chat-completions OR embeddings request. Build it with the class methods.
 
-    Every kind applies to chat. On embeddings, status, delay, malformed, truncated and no_cost apply the same way;
+    Every kind applies to chat. On embeddings, status, delay, malformed, truncated, no_cost and no_usage apply the
+    same way;
     error_in_200 and model are consumed without effect (an embeddings call has no generation to cut or reroute).
     """
 
@@ -92,6 +93,11 @@ class Fault:
     @classmethod
     def no_cost(cls) -> Fault:
         return cls("no_cost")
+
+    @classmethod
+    def no_usage(cls) -> Fault:
+        """A 200 without any `usage` object (not even token counts)."""
+        return cls("no_usage")
 
     @classmethod
     def model(cls, model_id: str) -> Fault:
@@ -284,6 +290,8 @@ class OpenRouterSimulator:
             "choices": [choice],
             "usage": usage,
         }
+        if kind == "no_usage":
+            del response["usage"]
         if kind == "error_in_200":
             response["error"] = {"code": 502, "message": "provider error mid-generation"}
         return response
@@ -319,7 +327,10 @@ class OpenRouterSimulator:
             del usage["cost"]
         with self._lock:
             number = next(self._ids)
-        return {"id": f"embd-sim-{number}", "object": "list", "data": data, "model": model.id, "usage": usage}
+        answer = {"id": f"embd-sim-{number}", "object": "list", "data": data, "model": model.id, "usage": usage}
+        if kind == "no_usage":
+            del answer["usage"]
+        return answer
 
     def models_listing(self) -> dict[str, Any]:
         return {"data": [self._listing(m) for m in self.catalog.models]}

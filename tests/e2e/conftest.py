@@ -11,7 +11,6 @@ import pytest
 
 from local.dev import LocalStack, StackConfig
 from spendrail.policy import BudgetPolicy
-from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
 from spendrail.tenants.model import Tenant
 from spendrail.tenants.provision import provision_tenant
 
@@ -46,8 +45,8 @@ class Stack:
         return self.stack.url
 
     def tenant(self, tenant_id: str, policy: BudgetPolicy, fallback: str = "Back soon!") -> str:
-        directory = DynamoDBTenantDirectory(self.stack.client, self.stack.settings.tenant_table_name)
-        return provision_tenant(directory, self.stack.ledger(), Tenant(tenant_id, fallback), policy)
+        components = self.stack.components
+        return provision_tenant(components.directory, components.ledger, Tenant(tenant_id, fallback), policy)
 
 
 @pytest.fixture(scope="module")

@@ -90,3 +90,16 @@ def test_a_failed_embedding_answers_without_the_cache_and_is_not_charged(cached:
     assert (reply.status, reply.body["cached"]) == (200, False)
     assert cached.ledger.snapshot("shop").daily.spent == nanos(reply.body["costUsd"])
     assert cached.ask("Do you ship to Canada?").body["cached"] is False  # nothing was stored without a vector
+
+
+def test_an_embedding_answer_without_usage_is_answered_without_the_cache_and_leaks_no_hold(
+    cached: ChatHarness,
+) -> None:
+    cached.sim.inject(Fault.no_usage())  # taken by the embedding call, which comes first
+    reply = cached.ask("Do you ship to Canada?")
+    assert reply.status == 200, reply.body
+    assert reply.body["cached"] is False
+    snapshot = cached.ledger.snapshot("shop")
+    assert (snapshot.daily.held, snapshot.open_holds) == (0, 0)
+    # The embedding may have been billed without saying what: its share of the hold is charged, in doubt.
+    assert 0 < snapshot.daily.in_doubt < snapshot.daily.spent
