@@ -10,8 +10,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from spendrail.api import errors
-from spendrail.settings import Settings
 from spendrail.compose import Components
+from spendrail.settings import Settings
 
 logger = Logger()
 metrics = Metrics()

@@ -9,8 +9,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from spendrail.settings import Settings
 from spendrail.compose import Components
+from spendrail.settings import Settings
 
 logger = Logger()
 metrics = Metrics()

@@ -2,12 +2,12 @@ from typing import Any
 
 import pytest
 
+from spendrail.compose import Components
 from spendrail.errors import UnauthorizedError
 from spendrail.settings import Settings
 from spendrail.tenants import cli
 from spendrail.tenants.auth import Authenticator
 from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
-from spendrail.compose import Components
 
 
 @pytest.fixture(autouse=True)
