@@ -18,7 +18,7 @@ export PYTHONPATH := $(CURDIR)
 help:
 	@echo "make dev    install, then run the local stack (Ctrl-C stops it)"
 	@echo "make test   install, then lint, type-check, validate the template and run every test with coverage"
-	@echo "make bench  ledger throughput, chat request overhead, cache lookup (figures: docs/benchmarks.md)"
+	@echo "make bench  ledger throughput, chat overhead, cache lookup, fault timing (figures: docs/benchmarks.md)"
 
 $(PY_STAMP): requirements-dev.txt layers/spendrail/requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_MINOR) not found (pyenv install $(PYTHON_MINOR) or set PYTHON=)"; exit 1; }
@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python -m benchmarks.ledger_throughput
 	$(BIN)/python -m benchmarks.chat_overhead
 	$(BIN)/python -m benchmarks.cache_lookup
+	$(BIN)/python -m benchmarks.fault_timing
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .aws-sam

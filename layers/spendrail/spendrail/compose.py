@@ -24,6 +24,7 @@ from spendrail.cache.dynamodb import DynamoDBCacheStore
 from spendrail.cache.semantic import SemanticCache
 from spendrail.cache.service import AnswerCache
 from spendrail.chat.service import ChatService
+from spendrail.dynamo.call import DynamoCall
 from spendrail.errors import SecretUnavailableError
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.llm.helicone import HeliconeLogger, LoggedLLM
@@ -52,6 +53,8 @@ _DYNAMODB = Config(
 _IDEMPOTENCY_DYNAMODB = Config(
     retries={"total_max_attempts": 3, "mode": "standard"}, connect_timeout=0.5, read_timeout=1, tcp_keepalive=True
 )
+
+CACHE_OP_BUDGET_SECONDS = 1.0
 
 
 def secret(param_name: str, local_value: SecretStr) -> Callable[[], str]:
@@ -132,8 +135,10 @@ class Components:
         settings = self.settings
         if not settings.cache_enabled:
             return None
+        # The cache only saves money: when its table stalls, give up sooner than the ledger does and answer without it.
+        cache_call = DynamoCall(self.dynamodb, name="cache store", op_budget_seconds=CACHE_OP_BUDGET_SECONDS)
         answers = AnswerCache(
-            DynamoDBCacheStore(self.dynamodb, settings.cache_table_name),
+            DynamoDBCacheStore(self.dynamodb, settings.cache_table_name, call=cache_call),
             dimensions=settings.embedding_dimensions,
             ttl_seconds=settings.cache_ttl_seconds,
             refresh_seconds=settings.cache_refresh_seconds,

@@ -153,8 +153,10 @@ class ChatService:
         answer_cost, answer_doubt = self._cost(completion, hold.amount - embedded.cost)
         cost, in_doubt = embedded.cost + answer_cost, embedded.in_doubt + answer_doubt
         settled = self._budget.settle(hold, cost, in_doubt=in_doubt)  # one write: the embedding and the answer
-        if embedded.vector is not None and call.scope is not None and self._keepable(completion):
-            assert self._cache is not None
+        # A settle that could not be written means DynamoDB is down: a cache write would only wait for it again.
+        keep = settled is not None and embedded.vector is not None and call.scope is not None
+        if keep and self._keepable(completion):
+            assert self._cache is not None and call.scope is not None and embedded.vector is not None
             self._cache.keep(
                 call.scope, question.prompt, completion.text, completion.model, answer_cost, embedded.vector
             )
