@@ -252,7 +252,7 @@ class LocalStack:
     def _seed(self) -> str:
         """The dev tenant with the default budget (kept if it exists: budgets survive a restart) and a key."""
         config, components = self.config, self.components
-        policy = config.policy or BudgetPolicy.defaults(self.settings)
+        policy = config.policy or components.default_policy()
         with contextlib.suppress(TenantNotFoundError):
             policy = config.policy or components.ledger.snapshot(config.tenant_id).policy
         tenant = Tenant(config.tenant_id)

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from spendrail.compose import Components
 from spendrail.errors import InvalidInputError
 from spendrail.policy import BudgetPolicy, validate_tenant_id
 from spendrail.settings import Settings
@@ -10,13 +11,13 @@ from spendrail.settings import Settings
 
 def test_new_tenants_get_the_caps_from_the_environment() -> None:
     settings = Settings.from_env({"DEFAULT_DAILY_BUDGET": "2.5", "DEFAULT_MONTHLY_BUDGET": "40", "UNRELATED": "x"})
-    policy = BudgetPolicy.defaults(settings)
+    policy = Components(settings).default_policy()
     assert (policy.daily_cap_nanos, policy.monthly_cap_nanos) == (2_500_000_000, 40_000_000_000)
     assert (policy.soft_cap_percent, policy.degrade_percent, policy.timezone) == (80, 95, "UTC")
 
 
 def test_recipe_defaults_apply_when_the_environment_is_silent() -> None:
-    policy = BudgetPolicy.defaults(Settings.from_env({"DEFAULT_DAILY_BUDGET": ""}))
+    policy = Components(Settings.from_env({"DEFAULT_DAILY_BUDGET": ""})).default_policy()
     assert (policy.daily_cap_usd, policy.monthly_cap_usd) == (Decimal("10.0"), Decimal("100.0"))
 
 

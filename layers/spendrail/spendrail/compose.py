@@ -30,6 +30,7 @@ from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.llm.helicone import HeliconeLogger, LoggedLLM
 from spendrail.llm.openrouter import OpenRouterClient
 from spendrail.llm.port import Embedder, LLMClient
+from spendrail.policy import BudgetPolicy
 from spendrail.pricing import PricingCatalog
 from spendrail.settings import Settings
 from spendrail.tenants.auth import Authenticator
@@ -100,6 +101,11 @@ class Components:
     @cached_property
     def directory(self) -> DynamoDBTenantDirectory:
         return DynamoDBTenantDirectory(self.dynamodb, self.settings.tenant_table_name)
+
+    def default_policy(self) -> BudgetPolicy:
+        """The policy a new tenant gets when none is given (DEFAULT_DAILY_BUDGET / DEFAULT_MONTHLY_BUDGET)."""
+        daily, monthly = self.settings.default_daily_budget, self.settings.default_monthly_budget
+        return BudgetPolicy(daily_cap_usd=daily, monthly_cap_usd=monthly)
 
     @cached_property
     def catalog(self) -> PricingCatalog:

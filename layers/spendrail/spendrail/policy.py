@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from spendrail.errors import InvalidInputError
 from spendrail.money import MoneyError, usd_to_nanos
-from spendrail.settings import Settings
 
 _TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -85,8 +84,3 @@ class BudgetPolicy(BaseModel):
     @property
     def monthly_cap_nanos(self) -> int:
         return usd_to_nanos(self.monthly_cap_usd)
-
-    @classmethod
-    def defaults(cls, settings: Settings) -> BudgetPolicy:
-        """The policy a new tenant gets when none is given (DEFAULT_DAILY_BUDGET / DEFAULT_MONTHLY_BUDGET)."""
-        return cls(daily_cap_usd=settings.default_daily_budget, monthly_cap_usd=settings.default_monthly_budget)

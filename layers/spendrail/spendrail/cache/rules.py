@@ -1,5 +1,7 @@
 """Rules around the semantic answer cache that similarity alone cannot decide.
 
+One module on purpose (about 290 lines): the three concerns share the text folding, and issue 10 replaces the guards.
+
 Three concerns:
 - the exact tier: `normalize` and `exact_key` make trivially different spellings of one question share a key;
 - guards: a cosine score cannot tell "Where is order 1234?" from "Where is order 1233?" or "can I return opened

@@ -10,13 +10,14 @@ together; every piece that stands alone lives beside this module.)
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
 
 from spendrail.dynamo.call import ConditionFailed, DynamoCall, StoreErrors
 from spendrail.errors import (
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HOLD_FLAG_INDEX", "DynamoDBLedger"]
 
-logger = logging.getLogger(__name__)
+logger = Logger(child=True)  # a child of the handler's Powertools Logger: JSON, with the request's keys
 
 LEDGER_ERRORS = StoreErrors(LedgerThrottledError, LedgerUnavailableError, LedgerMisconfiguredError)
 _MAX_ROUNDS = 8

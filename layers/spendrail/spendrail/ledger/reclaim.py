@@ -9,8 +9,9 @@ The request a hold blocks reclaims it (reserve), and the scheduled sweep reclaim
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Sequence
+
+from aws_lambda_powertools import Logger
 
 from spendrail.dynamo.call import ConditionFailed
 from spendrail.dynamo.expression import Update, n, s
@@ -19,7 +20,7 @@ from spendrail.ledger.crossings import announce
 from spendrail.ledger.model import Hold, ReclaimReport, StoredHold
 from spendrail.ledger.table import LedgerTable
 
-logger = logging.getLogger(__name__)
+logger = Logger(child=True)  # a child of the handler's Powertools Logger: JSON, with the request's keys
 
 TOMBSTONE_TTL_SECONDS = 3600
 # Holds changed by one write: keeps each expression well inside DynamoDB's 4 KB limit. More wait for the next write.
