@@ -92,6 +92,10 @@ class StoreMisconfiguredError(StoreUnavailableError):
     """
 
 
+class AlertPublishError(SpendrailError):
+    """An alert could not be handed to the topic; it stays in the outbox and is delivered later."""
+
+
 class SecretUnavailableError(SpendrailError):
     """A secret the deployment names (SSM parameter) is missing or unreadable: an operator's fix, not the caller's."""
 

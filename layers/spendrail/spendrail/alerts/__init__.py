@@ -1,0 +1,1 @@
+"""Alerts: soft cap, degrade, hard stop, projections, resets; recorded with the spend, delivered until acknowledged."""
