@@ -18,6 +18,12 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.config import Config
 from pydantic import SecretStr
 
+from spendrail.alerts.once import IdempotentPosts
+from spendrail.alerts.slack import SlackAlerts
+from spendrail.alerts.slack_http import SlackWebhookClient
+from spendrail.alerts.slack_secrets import SsmSlackWebhooks
+from spendrail.alerts.sns import SnsAlertPublisher
+from spendrail.alerts.sns_subscriptions import SnsEmailSubscriptions
 from spendrail.api.chat import ChatEndpoint, IdempotencyGate
 from spendrail.api.observe import Observer
 from spendrail.cache.dynamodb import DynamoDBCacheStore
@@ -34,11 +40,15 @@ from spendrail.policy import BudgetPolicy
 from spendrail.pricing import PricingCatalog
 from spendrail.settings import Settings
 from spendrail.tenants.auth import Authenticator
+from spendrail.tenants.destinations import Destinations
+from spendrail.tenants.destinations_dynamodb import DynamoDBDestinationStore
 from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
 from spendrail.tenants.profiles import Profiles
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_sns.client import SNSClient
+    from mypy_boto3_ssm.client import SSMClient
 
 # Our stores retry on their own terms, inside the request's deadline (spendrail.dynamo.call), so botocore must not
 # retry underneath them; short timeouts leave room for those retries. Requests are built by our code, not by users,
@@ -178,4 +188,52 @@ class Components:
             logger=logger,
             observer=Observer(logger, metrics),
             after_request=[llm.drain] if isinstance(llm, LoggedLLM) else [],
+        )
+
+    # ---- alerts: the SNS topic, Slack, tenants' destinations -------------------------------------------------------
+
+    @cached_property
+    def sns(self) -> SNSClient:
+        """Honours AWS_ENDPOINT_URL_SNS. A chat request waits at most about a second for it: one attempt, short
+        timeouts; what is not published then stays in the outbox for the scheduled run."""
+        config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=0.5, read_timeout=1)
+        client: SNSClient = boto3.client("sns", config=config)
+        return client
+
+    @cached_property
+    def ssm(self) -> SSMClient:
+        """Honours AWS_ENDPOINT_URL_SSM. Webhook secrets are read off the request path: botocore's standard retries."""
+        config = Config(retries={"total_max_attempts": 3, "mode": "standard"}, connect_timeout=1, read_timeout=2)
+        client: SSMClient = boto3.client("ssm", config=config)
+        return client
+
+    @cached_property
+    def alert_publisher(self) -> SnsAlertPublisher:
+        return SnsAlertPublisher(self.sns, self.settings.alerts_topic_arn)
+
+    @cached_property
+    def slack_webhooks(self) -> SsmSlackWebhooks:
+        settings = self.settings
+        operator = secret(settings.slack_webhook_param, settings.slack_webhook_url)
+        return SsmSlackWebhooks(self.ssm, settings.tenant_secrets_prefix, operator)
+
+    @cached_property
+    def slack_posts(self) -> IdempotentPosts:
+        """Which alert went to which Slack destination: on the idempotency table, with botocore's retries."""
+        table = self.settings.idempotency_table_name
+        return IdempotentPosts(DynamoDBPersistenceLayer(table_name=table, boto3_client=self.idempotency_dynamodb))
+
+    @cached_property
+    def slack_alerts(self) -> SlackAlerts:
+        poster = SlackWebhookClient(timeout_seconds=self.settings.slack_timeout_seconds)
+        return SlackAlerts(self.slack_webhooks, poster, self.slack_posts)
+
+    @cached_property
+    def alert_destinations(self) -> Destinations:
+        """Tenants' own e-mail and Slack destinations, as the operator CLI sets them."""
+        return Destinations(
+            self.directory,
+            DynamoDBDestinationStore(self.dynamodb, self.settings.tenant_table_name),
+            SnsEmailSubscriptions(self.sns, self.settings.alerts_topic_arn),
+            self.slack_webhooks,
         )

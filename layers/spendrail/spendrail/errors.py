@@ -159,3 +159,18 @@ class UpstreamError(SpendrailError):
 
 class ContentRejectedError(SpendrailError):
     """The provider's moderation refused the prompt: the shopper's input, not an outage."""
+
+
+# ---- alert delivery ------------------------------------------------------------------------------------------
+
+
+class MalformedAlertError(InvalidInputError):
+    """An SNS message that is not an alert as the contract defines it: no retry can fix it (it ends in the DLQ)."""
+
+
+class SlackUnavailableError(SpendrailError):
+    """Slack did not take a post now (429, 5xx, timeout, no connection): the invocation fails so it is retried."""
+
+
+class SubscriptionError(SpendrailError):
+    """SNS refused or could not take a change to a tenant's alert subscriptions (the operator CLI says which)."""

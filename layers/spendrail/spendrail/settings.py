@@ -45,6 +45,16 @@ class Settings(BaseModel):
     helicone_url: str = Field(default="https://api.worker.helicone.ai/custom/v1/log", alias="HELICONE_URL")
     helicone_timeout_seconds: float = Field(default=0.5, alias="HELICONE_TIMEOUT_SECONDS", gt=0, le=5)
 
+    # Alerts: the SNS topic every alert is published to; the Slack webhooks (secrets: SSM SecureStrings in AWS, the
+    # operator's from the environment locally); tenants' webhooks live under <tenant_secrets_prefix>/tenants/<id>/.
+    alerts_topic_arn: str = Field(default="", alias="ALERTS_TOPIC_ARN")
+    slack_webhook_param: str = Field(default="", alias="SLACK_WEBHOOK_PARAM")
+    slack_webhook_url: SecretStr = Field(default=SecretStr(""), alias="SLACK_WEBHOOK_URL")
+    tenant_secrets_prefix: str = Field(
+        default="/spendrail", alias="TENANT_SECRETS_PREFIX", pattern=r"^/[A-Za-z0-9_./-]*$"
+    )
+    slack_timeout_seconds: float = Field(default=3.0, alias="SLACK_TIMEOUT_SECONDS", gt=0, le=10)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ

@@ -1,10 +1,11 @@
-"""Operator CLI until the admin API exists: create a tenant (budget + key) or revoke a key, in the deployed tables.
+"""Operator CLI until the admin API exists: create a tenant (budget + key), revoke a key, set alert destinations.
 
-    export BUDGET_TABLE_NAME=... TENANT_TABLE_NAME=...
+    export BUDGET_TABLE_NAME=... TENANT_TABLE_NAME=... ALERTS_TOPIC_ARN=...
     python -m spendrail.tenants.cli create demo-store --daily 10 --monthly 100
-    ... python -m spendrail.tenants.cli revoke srk_...
+    python -m spendrail.tenants.cli alerts demo-store --email ops@shop.example --slack-webhook https://hooks.slack.com/...
+    python -m spendrail.tenants.cli revoke srk_...
 
-Uses the standard AWS credential chain (and AWS_ENDPOINT_URL_DYNAMODB for a local DynamoDB).
+Uses the standard AWS credential chain (and AWS_ENDPOINT_URL_DYNAMODB / _SNS / _SSM for a local stack).
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     create.add_argument("--fallback-message", default=DEFAULT_FALLBACK_MESSAGE)
     revoke = commands.add_parser("revoke", help="revoke an API key")
     revoke.add_argument("key")
+    alerts = commands.add_parser("alerts", help="set where a tenant's own alerts go (the operator gets all anyway)")
+    alerts.add_argument("tenant_id")
+    alerts.add_argument("--email", help="subscribe this address to the tenant's alerts (SNS asks it to confirm)")
+    alerts.add_argument("--slack-webhook", help="a https://hooks.slack.com/services/... URL, stored as a secret")
+    alerts.add_argument("--no-email", action="store_true", help="remove the tenant's e-mail subscription")
+    alerts.add_argument("--no-slack", action="store_true", help="remove the tenant's Slack webhook")
     args = parser.parse_args(argv)
 
     components = Components(Settings.from_env())
@@ -42,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "revoke":
             revoke_key(directory, args.key)
             print("revoked")
+            return 0
+        if args.command == "alerts":
+            print(set_alert_destinations(components, args))
             return 0
         policy = BudgetPolicy(
             daily_cap_usd=args.daily or settings.default_daily_budget,
@@ -54,6 +64,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def set_alert_destinations(components: Components, args: argparse.Namespace) -> str:
+    """Change the destinations given; says what the tenant has now (the webhook never shown)."""
+    now = components.alert_destinations.set(
+        args.tenant_id,
+        email=args.email,
+        slack_webhook=args.slack_webhook,
+        clear_email=args.no_email,
+        clear_slack=args.no_slack,
+    )
+    email = f"{now.email} (subscribed; SNS sends a confirmation link first)" if now.email else "none"
+    slack = "a webhook is stored as a secret" if now.slack else "none"
+    return f"alerts for {now.tenant_id}:\n  e-mail  {email}\n  Slack   {slack}"
 
 
 if __name__ == "__main__":
