@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
+from spendrail.alerts.model import OPERATOR, Alert, AlertKind
+from spendrail.alerts.port import AlertOutbox
 from spendrail.errors import InvalidInputError, TenantNotFoundError
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.ledger.memory import InMemoryLedger
@@ -40,8 +42,33 @@ def ledger(make_ledger: MakeLedger) -> BudgetLedger:
     return make_ledger()
 
 
+class ListedOutbox(AlertOutbox, Protocol):
+    def pending_alerts(self, tenant_id: str) -> tuple[Alert, ...]: ...
+
+
+def outbox_of(ledger: BudgetLedger) -> ListedOutbox:
+    """Both ledgers are also the alerts' outbox."""
+    assert isinstance(ledger, DynamoDBLedger | InMemoryLedger)
+    return ledger
+
+
 def policy(daily: str = "1", monthly: str = "10", **extra: Any) -> BudgetPolicy:
     return BudgetPolicy(daily_cap_usd=daily, monthly_cap_usd=monthly, **extra)
+
+
+STATE_OF = {AlertKind.SOFT_CAP: BudgetState.WARNED, AlertKind.DEGRADED: BudgetState.DEGRADED}
+STATE_OF[AlertKind.HARD_STOP] = BudgetState.STOPPED
+
+
+def walk(ledger: BudgetLedger, requests: int) -> list[Alert]:
+    """`requests` requests that each hold 10 cents and cost 9; every alert their reserves and settles claimed."""
+    claimed: list[Alert] = []
+    for _ in range(requests):
+        result = ledger.reserve("shop", 10 * CENT)
+        claimed += result.alerts
+        if result.hold:
+            claimed += ledger.settle(result.hold, 9 * CENT).alerts
+    return claimed
 
 
 def admit(ledger: BudgetLedger, amount: int, tenant: str = "shop") -> Hold:
@@ -277,13 +304,8 @@ def test_thresholds_follow_the_policy(ledger: BudgetLedger) -> None:
 
 def test_each_threshold_is_announced_once_per_window(ledger: BudgetLedger) -> None:
     ledger.put_policy("shop", policy())
-    announced = []
-    for _ in range(12):
-        result = ledger.reserve("shop", 10 * CENT)
-        announced += result.crossings
-        if result.hold:
-            announced += ledger.settle(result.hold, 9 * CENT).crossings
-    assert [(c.window, c.state) for c in announced] == [
+    announced = walk(ledger, 12)  # every crossing comes with its alert
+    assert [(c.window, STATE_OF[c.kind]) for c in announced] == [
         ("daily", BudgetState.WARNED),
         ("daily", BudgetState.DEGRADED),
         ("daily", BudgetState.STOPPED),
@@ -520,3 +542,68 @@ def test_savings_of_an_unknown_tenant_or_a_bad_amount_are_refused(ledger: Budget
     ledger.put_policy("shop", policy())
     with pytest.raises(InvalidInputError):
         ledger.record_savings("shop", -1)
+
+
+# ---- alerts: claimed with the crossing, kept in the outbox until acknowledged (issue 8) ------------------------
+
+
+def test_a_crossing_records_its_alert_in_the_outbox_with_the_claim(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy(timezone="America/New_York"))
+    result = ledger.settle(admit(ledger, USD), 96 * CENT)
+    alerts = [c.alert for c in result.crossings]
+    assert result.alerts == tuple(alerts)
+    assert [a.kind for a in alerts] == [AlertKind.SOFT_CAP, AlertKind.DEGRADED]
+    soft = alerts[0]
+    assert (soft.tenant_id, soft.window, soft.window_key) == ("shop", "daily", "2026-11-28")
+    assert (soft.spent_nanos, soft.cap_nanos, soft.timezone) == (96 * CENT, USD, "America/New_York")
+    assert soft.at == int(clock.now.timestamp())
+    assert soft.alert_id == "shop/soft_cap/daily/2026-11-28"
+    assert outbox_of(ledger).pending_alerts("shop") == tuple(alerts)  # in delivery order
+
+
+def test_an_acknowledged_alert_leaves_the_outbox_and_a_second_ack_is_a_no_op(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    soft, degraded = ledger.settle(admit(ledger, USD), 96 * CENT).alerts
+    outbox = outbox_of(ledger)
+    outbox.ack(soft)
+    assert outbox.pending_alerts("shop") == (degraded,)
+    outbox.ack(soft)
+    outbox.ack(degraded)
+    assert outbox.pending_alerts("shop") == ()
+
+
+def test_a_refusal_that_stops_the_tenant_claims_the_hard_stop(ledger: BudgetLedger) -> None:
+    ledger.put_policy("shop", policy())
+    ledger.settle(admit(ledger, 60 * CENT), 60 * CENT)
+    refused = ledger.reserve("shop", 41 * CENT)
+    assert [a.kind for a in refused.alerts] == [AlertKind.SOFT_CAP, AlertKind.DEGRADED, AlertKind.HARD_STOP]
+    assert ledger.reserve("shop", 41 * CENT).alerts == ()
+
+
+def test_each_alert_is_claimed_once_per_tenant_kind_and_window(ledger: BudgetLedger, clock: Clock) -> None:
+    ledger.put_policy("shop", policy(daily="1", monthly="1.5"))
+    claimed = walk(ledger, 14)
+    ids = [a.alert_id for a in claimed]
+    assert len(ids) == len(set(ids))
+    assert {a.kind for a in claimed if a.window == "daily"} == {
+        AlertKind.SOFT_CAP,
+        AlertKind.DEGRADED,
+        AlertKind.HARD_STOP,
+    }
+    assert {a.kind for a in claimed if a.window == "monthly"} == set()  # $0.99 of $1.50: not yet at 80%
+    clock.advance(days=1)
+    more = walk(ledger, 4)
+    assert [(a.kind, a.window) for a in more if a.window == "monthly"] == [(AlertKind.SOFT_CAP, "monthly")]
+
+
+def test_an_operator_alert_is_recorded_once_per_id(ledger: BudgetLedger, clock: Clock) -> None:
+    outbox = outbox_of(ledger)
+    alert = Alert(AlertKind.PROVIDER_CREDITS, OPERATOR, "hourly", "2026-11-28T12", 0, 0, int(clock.now.timestamp()))
+    assert outbox.claim_operator_alert(alert)
+    assert not outbox.claim_operator_alert(alert)
+    assert outbox.pending_alerts(OPERATOR) == (alert,)
+    outbox.ack(alert)
+    assert outbox.pending_alerts(OPERATOR) == ()
+    assert not outbox.claim_operator_alert(alert)  # still once, after it was delivered
+    next_hour = Alert(AlertKind.PROVIDER_CREDITS, OPERATOR, "hourly", "2026-11-28T13", 0, 0, alert.at + 3600)
+    assert outbox.claim_operator_alert(next_hour)

@@ -45,3 +45,24 @@ def seconds_to_month_reset(now: datetime, timezone: str) -> int:
     local = _local(now, timezone)
     first_next = date(local.year + local.month // 12, local.month % 12 + 1, 1)
     return _seconds_until(now, first_next, timezone)
+
+
+def day_end(day_key: str, timezone: str) -> datetime:
+    """When the day `day_key` (2026-11-28) ends in `timezone`: its next local midnight."""
+    return datetime.combine(date.fromisoformat(day_key) + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
+
+
+def month_end(month_key: str, timezone: str) -> datetime:
+    """When the month `month_key` (2026-11) ends in `timezone`: local midnight of the next month's first day."""
+    year, month = (int(part) for part in month_key.split("-"))
+    return datetime.combine(date(year + month // 12, month % 12 + 1, 1), time(0), tzinfo=ZoneInfo(timezone))
+
+
+def day_start(day_key: str, timezone: str) -> datetime:
+    """When the day `day_key` began in `timezone` (its local midnight)."""
+    return datetime.combine(date.fromisoformat(day_key), time(0), tzinfo=ZoneInfo(timezone))
+
+
+def month_start(month_key: str, timezone: str) -> datetime:
+    year, month = (int(part) for part in month_key.split("-"))
+    return datetime.combine(date(year, month, 1), time(0), tzinfo=ZoneInfo(timezone))

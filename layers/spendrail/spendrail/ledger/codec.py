@@ -1,57 +1,56 @@
 """The ledger item as the code sees it, and how it is read from and written to DynamoDB's attribute format.
 
-Item (pk ``TENANT#<id>``, sk ``LEDGER``), per window ``w`` in ``d`` (daily) and ``m`` (monthly):
-``w_key`` window key, ``w_cap`` cap, ``w_spent`` settled, ``w_held`` held, ``w_room`` = cap - spent - held
-(DynamoDB cannot add in a condition, so the headroom is kept as its own attribute), ``w_alert`` highest threshold
-level announced in this window, ``w_saved`` what cache hits saved, ``w_doubt`` the part of spent charged without
-knowing the real cost, ``w_prev_key``/``w_prev_spent``/``w_prev_doubt`` the window before (late settles land
-there). Attributes added after the first items were written (saved, doubt) are changed with ADD or read as 0 when
-missing. ``hold_map`` maps hold id -> encoded hold (or a tombstone); ``hold_flag`` puts the tenant in a sparse
-index the reclaimer reads.
+Item (pk ``TENANT#<id>``, sk ``LEDGER``): per window the attributes in `ledger.window` (``w_key`` window key,
+``w_cap`` cap, ``w_spent`` settled, ``w_held`` held, ``w_room`` = cap - spent - held, kept as its own attribute
+because DynamoDB cannot add in a condition, ``w_alert`` highest level claimed, the history counters and the summary
+of the window before). Beside them:
+
+- ``hold_map``: hold id -> encoded hold (or a tombstone);
+- ``hold_flag``: the tenant needs a sweep (holds, alerts in the outbox, a history summary, a crossing to check);
+  it puts the tenant in the sparse ``hold-flag-index`` the scheduled run reads;
+- ``ob#<alert id>``: the outbox, one attribute per claimed alert until it is published (top-level attributes, so
+  a claim works on items written before the outbox existed), and ``ob_n`` how many there are;
+- ``rs_<epoch of a 5-minute slot>``: spend settled in that slot (the burn rate; pruned by the sweep);
+- ``total_spent`` / ``total_doubt``: all-time spend and the part still in doubt (reconciliation);
+- ``roll_shard`` / ``roll_at``: the sparse ``roll-index`` the scheduled run finds ended windows in.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from spendrail.alerts.model import Alert
 from spendrail.dynamo.expression import n, s
-from spendrail.ledger.model import Hold, LedgerSnapshot, StoredHold, WindowName, WindowSnapshot
+from spendrail.ledger.model import Hold, LedgerSnapshot, StoredHold, WindowName, WindowSnapshot, delivery_order
+from spendrail.ledger.window import NUMBERS, Window
 from spendrail.policy import BudgetPolicy
 from spendrail.state import Level, window_level
-from spendrail.windows import WindowKeys
+from spendrail.windows import WindowKeys, day_end
 
 WINDOWS: tuple[tuple[str, WindowName], ...] = (("d", "daily"), ("m", "monthly"))
+OUTBOX_PREFIX = "ob#"
+SLOT_PREFIX = "rs_"
+SLOT_SECONDS = 300
+ROLL_SHARDS = 8
+
+__all__ = ["WINDOWS", "Item", "Known", "Window", "item_key"]
 
 
 def item_key(tenant_id: str) -> dict[str, Any]:
     return {"pk": s(f"TENANT#{tenant_id}"), "sk": s("LEDGER")}
 
 
-@dataclass
-class Window:
-    key: str
-    cap: int
-    spent: int = 0
-    held: int = 0
-    room: int = 0
-    alert: int = 0
-    alert_prev: int = 0
-    alert_by: str = ""
-    prev_key: str = ""
-    prev_spent: int = 0
-    saved: int = 0
-    doubt: int = 0
-    prev_doubt: int = 0
+def roll_shard(tenant_id: str) -> str:
+    """A fixed shard per tenant, so the roll index spreads over a few partitions."""
+    return str(int.from_bytes(hashlib.sha256(tenant_id.encode()).digest()[:4], "big") % ROLL_SHARDS)
 
-    @classmethod
-    def fresh(cls, key: str, cap: int) -> Window:
-        return cls(key, cap, room=cap)
 
-    def rolled_to(self, key: str) -> Window:
-        return replace(Window.fresh(key, self.cap), prev_key=self.key, prev_spent=self.spent, prev_doubt=self.doubt)
+def slot_of(epoch: int) -> int:
+    return epoch - epoch % SLOT_SECONDS
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,12 @@ class Item:
     overshoot_nanos: int | None = None
     overshoot_count: int | None = None
     full: bool = True  # False for a view built from the attributes one write returned
+    outbox: dict[str, str] = field(default_factory=dict)  # alert id -> Alert.record()
+    slots: dict[int, int] = field(default_factory=dict)  # slot start (epoch s) -> nano-USD settled in it
+    total_spent: int = 0
+    total_doubt: int = 0
+    roll_at: int = 0  # 0: not in the roll index yet (an item written before it existed)
+    flagged: bool = False
 
     @classmethod
     def fresh(cls, tenant_id: str, policy: BudgetPolicy, policy_ver: str, keys: WindowKeys) -> Item:
@@ -90,6 +95,11 @@ class Item:
     def prev_keys(self) -> WindowKeys:
         return WindowKeys(self.win["d"].prev_key, self.win["m"].prev_key)
 
+    @property
+    def due_at(self) -> int:
+        """When the current day ends in the tenant's zone: what `roll_at` should say."""
+        return int(day_end(self.win["d"].key, self.policy.timezone).timestamp())
+
     def stored(self, hold_id: str) -> StoredHold:
         return StoredHold.parse(self.tenant_id, hold_id, self.holds[hold_id])
 
@@ -98,6 +108,9 @@ class Item:
 
     def open_holds(self) -> list[Hold]:
         return [s.hold for s in self.all_stored() if s.reclaimed_at is None]
+
+    def pending_alerts(self) -> tuple[Alert, ...]:
+        return delivery_order(Alert.from_record(record) for record in self.outbox.values())
 
     def as_of(self, keys: WindowKeys) -> Item:
         """The item as a request at `keys` sees it: a window whose time is over reads as a fresh one."""
@@ -110,6 +123,15 @@ class Item:
     def level(self, w: str) -> Level:
         window = self.win[w]
         return window_level(window.spent, window.cap, self.policy.soft_cap_percent, self.policy.degrade_percent)
+
+    def prev_level(self, w: str) -> Level:
+        """The level the window before reached by its settled spend (claimed or not)."""
+        window = self.win[w]
+        if not window.prev_key or window.prev_key == "-":
+            return Level.ACTIVE
+        cap = window.prev_cap or window.cap
+        soft, degrade = self.policy.soft_cap_percent, self.policy.degrade_percent
+        return window_level(window.prev_spent, cap, soft, degrade) if window.prev_spent else Level.ACTIVE
 
     def window_snapshot(self, w: str, name: WindowName) -> WindowSnapshot:
         win = self.win[w]
@@ -160,33 +182,20 @@ class Item:
             degrade_percent=Decimal(raw["degrade_pct"]["N"]),
             timezone=text("time_zone"),
         )
-        win = {
-            w: Window(
-                text(f"{w}_key"),
-                num(f"{w}_cap"),
-                num(f"{w}_spent"),
-                num(f"{w}_held"),
-                num(f"{w}_room"),
-                num(f"{w}_alert"),
-                num(f"{w}_alert_prev"),
-                text(f"{w}_alert_by"),
-                text(f"{w}_prev_key"),
-                num(f"{w}_prev_spent"),
-                num(f"{w}_saved"),
-                num(f"{w}_doubt"),
-                num(f"{w}_prev_doubt"),
-            )
-            for w, _ in WINDOWS
-        }
-        holds = {k: str(v["S"]) for k, v in raw.get("hold_map", {}).get("M", {}).items()}
         return cls(
             tenant_id=text("pk").removeprefix("TENANT#"),
             policy=policy,
             policy_ver=text("policy_ver"),
-            win=win,
-            holds=holds,
+            win={w: Window.parse(raw, w) for w, _ in WINDOWS},
+            holds={k: str(v["S"]) for k, v in raw.get("hold_map", {}).get("M", {}).items()},
             overshoot_nanos=num("over_nanos"),
             overshoot_count=num("over_count"),
+            outbox={k.removeprefix(OUTBOX_PREFIX): str(v["S"]) for k, v in raw.items() if k.startswith(OUTBOX_PREFIX)},
+            slots={int(k.removeprefix(SLOT_PREFIX)): int(v["N"]) for k, v in raw.items() if k.startswith(SLOT_PREFIX)},
+            total_spent=num("total_spent"),
+            total_doubt=num("total_doubt"),
+            roll_at=num("roll_at"),
+            flagged="hold_flag" in raw,
         )
 
     def encode(self) -> dict[str, Any]:
@@ -199,6 +208,11 @@ class Item:
             "hold_map": {"M": {}},
             "over_nanos": n(0),
             "over_count": n(0),
+            "total_spent": n(0),
+            "total_doubt": n(0),
+            "ob_n": n(0),
+            "roll_shard": s(roll_shard(self.tenant_id)),
+            "roll_at": n(self.due_at),
         }
         for w, _ in WINDOWS:
             window = self.win[w]
@@ -207,17 +221,5 @@ class Item:
                 f"{w}_prev_key": s(window.prev_key or "-"),
                 f"{w}_alert_by": s("-"),
             }
-            for attr in (
-                "cap",
-                "spent",
-                "held",
-                "room",
-                "alert",
-                "alert_prev",
-                "prev_spent",
-                "saved",
-                "doubt",
-                "prev_doubt",
-            ):
-                encoded[f"{w}_{attr}"] = n(getattr(window, attr))
+            encoded |= {f"{w}_{attr}": n(getattr(window, attr)) for attr in NUMBERS}
         return encoded

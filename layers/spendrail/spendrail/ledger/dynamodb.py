@@ -2,14 +2,14 @@
 
 Every write is conditional on what it assumes, so a replayed write (a retry after a lost response) fails its
 condition instead of counting twice; only then is the item read to tell a replay from a refusal. The item's
-layout is in `codec`, the writes in `updates`, expired holds in `reclaim`, crossings in `crossings`. (A little over
-250 lines: the port's operations and their retry rounds share the instance's memory of each tenant, so they stay
-together; every piece that stands alone lives beside this module.)
+layout is in `codec`, the writes in `updates`, rolls in `rolls`, expired holds in `reclaim`, crossings in
+`crossings`, the alerts' outbox in `outbox`, history in `history`, the scheduled run's side in `dynamodb_upkeep`.
+(Over 250 lines: the port's operations and their retry rounds share the instance's memory of each tenant, so they
+stay together; every piece that stands alone lives beside this module.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
+from spendrail.alerts.model import Alert
 from spendrail.dynamo.call import ConditionFailed, DynamoCall, StoreErrors
 from spendrail.errors import (
     LedgerConflictError,
@@ -26,9 +27,10 @@ from spendrail.errors import (
     LedgerThrottledError,
     LedgerUnavailableError,
 )
-from spendrail.ledger import reclaim, updates
+from spendrail.ledger import history, reclaim, rolls, updates
 from spendrail.ledger.codec import WINDOWS, Item, Known
 from spendrail.ledger.crossings import announce
+from spendrail.ledger.dynamodb_upkeep import DynamoDBUpkeep
 from spendrail.ledger.model import (
     DEFAULT_HOLD_TTL_SECONDS,
     Crossing,
@@ -38,10 +40,12 @@ from spendrail.ledger.model import (
     Refusal,
     ReserveResult,
     SettleResult,
+    WindowName,
     busy_retry_after,
     check_amount,
     check_settle,
 )
+from spendrail.ledger.summary import WindowSummary
 from spendrail.ledger.table import HOLD_FLAG_INDEX, LedgerTable
 from spendrail.policy import BudgetPolicy, validate_tenant_id
 from spendrail.windows import WindowKeys, window_keys
@@ -91,6 +95,7 @@ class DynamoDBLedger:
         self._hold_ttl = hold_ttl_seconds
         self._clock = clock
         self._known: dict[str, Known] = {}
+        self._upkeep = DynamoDBUpkeep(self._table, clock)
 
     def put_policy(self, tenant_id: str, policy: BudgetPolicy) -> LedgerSnapshot:
         validate_tenant_id(tenant_id)
@@ -121,6 +126,7 @@ class DynamoDBLedger:
         if tenant_id not in self._known:
             self._read(tenant_id)
         reclaimed: Item | None = None  # the item after this request charged expired holds in doubt
+        reset: tuple[Alert, ...] = ()  # budget resets this request's roll claimed
         for _ in range(_MAX_ROUNDS):
             known = self._known[tenant_id]
             keys = window_keys(now, known.policy.timezone).later(known.keys)
@@ -136,15 +142,17 @@ class DynamoDBLedger:
                 view = Item.from_write(known, tenant_id, keys, attrs, ("held", "room"))
                 # Thresholds the reclaimed charges crossed are announced like any other.
                 crossings = self._announce(reclaimed, hold_id) if reclaimed else ()
-                return ReserveResult(hold, (view or self._read(tenant_id).as_of(keys)).snapshot(), crossings)
+                snapshot = (view or self._read(tenant_id).as_of(keys)).snapshot()
+                return ReserveResult(hold, snapshot, crossings, alerts=reset + _alerts(crossings))
             item = self._read(tenant_id)
             if hold_id in item.holds:  # our own earlier attempt was applied: a replay, not a second hold
                 stored = item.stored(hold_id)
                 view = item.as_of(stored.hold.windows)
-                return ReserveResult(stored.hold, view.snapshot(), self._announce(view, hold_id), replayed=True)
+                crossings = self._announce(view, hold_id)
+                return ReserveResult(stored.hold, view.snapshot(), crossings, replayed=True, alerts=_alerts(crossings))
             keys = window_keys(now, item.policy.timezone).later(item.keys)
             if keys != item.keys:
-                self._roll(item, keys)
+                reset += self._roll(item, keys)
                 continue
             try:
                 # Expired holds in the way are charged in doubt by this request, all in one write; no sweep needed.
@@ -157,18 +165,21 @@ class DynamoDBLedger:
                     continue  # more than one batch had expired
             if all(item.win[w].room >= amount for w, _ in WINDOWS):
                 continue  # room came back between our write and the read: try again
-            return self._refuse(item, amount, hold_id, int(now.timestamp()))
+            refused = self._refuse(item, amount, hold_id, int(now.timestamp()))
+            return replace(refused, alerts=reset + refused.alerts)
         item = self._read(tenant_id)
         view = item.as_of(window_keys(now, item.policy.timezone))
         wait = busy_retry_after(item.open_holds(), view.keys, int(now.timestamp()))
-        return ReserveResult(None, view.snapshot(), (), Refusal.BUSY, retry_after=wait)
+        return ReserveResult(None, view.snapshot(), (), Refusal.BUSY, retry_after=wait, alerts=reset)
 
-    def settle(self, hold: Hold, actual: int, *, saved: int = 0, in_doubt: int = 0) -> SettleResult:
+    def settle(
+        self, hold: Hold, actual: int, *, saved: int = 0, in_doubt: int = 0, downgraded: bool = False
+    ) -> SettleResult:
         check_settle(actual, saved, in_doubt)
-        return self._close(hold, actual, saved, in_doubt)
+        return self._close(hold, actual, saved, in_doubt, downgraded)
 
     def release(self, hold: Hold) -> SettleResult:
-        return self._close(hold, 0, 0, 0)
+        return self._close(hold, 0, 0, 0, False)
 
     def record_savings(self, tenant_id: str, saved: int) -> LedgerSnapshot:
         """Count an answer served from cache in both current windows (one write; never counted twice)."""
@@ -195,8 +206,30 @@ class DynamoDBLedger:
         return item.as_of(window_keys(self._clock(), item.policy.timezone)).snapshot()
 
     def reclaim_stale_holds(self) -> ReclaimReport:
-        """Sweep the tenants that may have holds (a sparse index, not a table scan) and reclaim expired ones."""
-        return reclaim.sweep(self._table, int(self._clock().timestamp()))
+        """Sweep the tenants flagged for it (a sparse index, not a table scan): what the scheduled run does to each,
+        without projections or delivery (alerts stay in the outbox)."""
+        return self._upkeep.sweep_all()
+
+    def upkeep(self) -> DynamoDBUpkeep:
+        """The scheduled run's side of this ledger (spendrail.ledger.upkeep.LedgerUpkeep)."""
+        return self._upkeep
+
+    def history(self, tenant_id: str, window: WindowName = "daily", limit: int = 30) -> list[WindowSummary]:
+        """The last `limit` closed windows' summaries, newest first (also those the scheduled run has not written)."""
+        validate_tenant_id(tenant_id)
+        item = self._read(tenant_id)
+        return history.read(self._table, item, window_keys(self._clock(), item.policy.timezone), window, limit)
+
+    # ---- the alerts' outbox (spendrail.alerts.port.AlertOutbox) -----------------------------------------------
+
+    def ack(self, alert: Alert) -> None:
+        self._upkeep.ack(alert)
+
+    def claim_operator_alert(self, alert: Alert) -> bool:
+        return self._upkeep.claim_operator_alert(alert)
+
+    def pending_alerts(self, tenant_id: str) -> tuple[Alert, ...]:
+        return self._upkeep.pending_alerts(tenant_id)
 
     # ---- internals --------------------------------------------------------------------------------------------
 
@@ -205,43 +238,54 @@ class DynamoDBLedger:
         short = tuple(w for w, _ in WINDOWS if item.win[w].cap - item.win[w].spent < amount)
         crossings = self._announce(item, hold_id, stopped=short)
         if short:
-            return ReserveResult(None, item.snapshot(), crossings, Refusal.EXHAUSTED)
+            return ReserveResult(None, item.snapshot(), crossings, Refusal.EXHAUSTED, alerts=_alerts(crossings))
         wait = busy_retry_after(item.open_holds(), item.keys, now)
-        return ReserveResult(None, item.snapshot(), crossings, Refusal.BUSY, retry_after=wait)
+        return ReserveResult(
+            None, item.snapshot(), crossings, Refusal.BUSY, retry_after=wait, alerts=_alerts(crossings)
+        )
 
-    def _close(self, hold: Hold, actual: int, saved: int, in_doubt: int) -> SettleResult:
+    def _close(self, hold: Hold, actual: int, saved: int, in_doubt: int, downgraded: bool) -> SettleResult:
         """The common case in one write: the hold is open and no window rolled while the call ran."""
         validate_tenant_id(hold.tenant_id)
         known = self._known.get(hold.tenant_id)
         if known is None:  # another instance took the hold
             self._read(hold.tenant_id)
             known = self._known[hold.tenant_id]
-        update, overshoot = updates.settle_update(hold, known.ver, actual, saved, in_doubt)
+        now = int(self._clock().timestamp())
+        update, overshoot = updates.settle_update(
+            hold, known.ver, actual, saved, in_doubt, downgraded=downgraded, now=now
+        )
         try:
             attrs = self._table.write(hold.tenant_id, update, "UPDATED_NEW")["Attributes"]
         except ConditionFailed:
-            return self._close_after_read(hold, actual, saved, in_doubt)
+            return self._close_after_read(hold, actual, saved, in_doubt, downgraded)
         needed = ("spent", "held", "room", "alert", "doubt")
         item = Item.from_write(known, hold.tenant_id, hold.windows, attrs, needed)
         item = item or self._read(hold.tenant_id).as_of(hold.windows)
         self._log_overshoot(hold, overshoot)
-        return SettleResult(item.snapshot(), self._announce(item, hold.hold_id), overshoot)
+        crossings = self._announce(item, hold.hold_id)
+        return SettleResult(item.snapshot(), crossings, overshoot, alerts=_alerts(crossings))
 
-    def _close_after_read(self, hold: Hold, actual: int, saved: int, in_doubt: int) -> SettleResult:
+    def _close_after_read(self, hold: Hold, actual: int, saved: int, in_doubt: int, downgraded: bool) -> SettleResult:
         """Every other case, decided on a fresh read: a replay, a reclaimed hold, a window that rolled."""
         for _ in range(_MAX_ROUNDS):
             item = self._read(hold.tenant_id)
             if hold.hold_id not in item.holds:  # already closed: a replay must not count again
                 view = item.as_of(window_keys(self._clock(), item.policy.timezone))
-                return SettleResult(view.snapshot(), self._announce(view, hold.hold_id), 0, applied=False)
+                crossings = self._announce(view, hold.hold_id)
+                return SettleResult(view.snapshot(), crossings, 0, applied=False, alerts=_alerts(crossings))
             stored = item.stored(hold.hold_id)
-            update, overshoot = updates.close_update(stored, actual, item.keys, item.prev_keys, saved, in_doubt)
+            now = int(self._clock().timestamp())
+            update, overshoot = updates.close_update(
+                stored, actual, item.keys, item.prev_keys, saved, in_doubt, downgraded=downgraded, now=now
+            )
             try:
                 item = self._remember(self._table.update(hold.tenant_id, update))
             except ConditionFailed:
                 continue
             self._log_overshoot(hold, overshoot)
-            return SettleResult(item.snapshot(), self._announce(item, hold.hold_id), overshoot)
+            crossings = self._announce(item, hold.hold_id)
+            return SettleResult(item.snapshot(), crossings, overshoot, alerts=_alerts(crossings))
         raise LedgerConflictError(f"hold {hold.hold_id!r} could not be closed under concurrent writers")
 
     @staticmethod
@@ -252,12 +296,13 @@ class DynamoDBLedger:
                 extra={"tenant_id": hold.tenant_id, "hold_id": hold.hold_id, "overshoot_nanos": overshoot},
             )
 
-    def _roll(self, item: Item, keys: WindowKeys) -> None:
-        with contextlib.suppress(ConditionFailed):  # another request rolled it first
-            self._table.write(item.tenant_id, updates.roll_update(item, keys))
+    def _roll(self, item: Item, keys: WindowKeys) -> tuple[Alert, ...]:
+        """Roll to `keys`; the budget resets this roll claimed (none if another writer rolled first)."""
+        rolled = rolls.roll(self._table, item, keys, int(self._clock().timestamp()))
+        return rolled[1] if rolled else ()
 
     def _announce(self, item: Item, by: str, stopped: tuple[str, ...] = ()) -> tuple[Crossing, ...]:
-        return announce(self._table, item, by, stopped)
+        return announce(self._table, item, by, int(self._clock().timestamp()), stopped)
 
     def _read(self, tenant_id: str) -> Item:
         return self._remember(self._table.read(tenant_id))
@@ -265,3 +310,7 @@ class DynamoDBLedger:
     def _remember(self, item: Item) -> Item:
         self._known[item.tenant_id] = Known(item.policy, item.policy_ver, item.keys)
         return item
+
+
+def _alerts(crossings: tuple[Crossing, ...]) -> tuple[Alert, ...]:
+    return tuple(c.alert for c in crossings)

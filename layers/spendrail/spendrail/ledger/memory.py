@@ -1,17 +1,24 @@
-"""An in-memory BudgetLedger for unit tests and the offline tools: the DynamoDB ledger's rules, under one lock."""
+"""An in-memory BudgetLedger for unit tests and the offline tools: the DynamoDB ledger's rules, under one lock.
+
+It is also the alerts' outbox (`AlertOutbox`), keeps the history, and has the scheduled run's side
+(`upkeep()`, in `memory_upkeep`). Reads never roll a window (a view shows it fresh), as on DynamoDB; reserves and
+answers from the cache do.
+"""
 
 from __future__ import annotations
 
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+from spendrail.alerts.model import OPERATOR, Alert
 from spendrail.errors import TenantNotFoundError
+from spendrail.ledger.memory_state import MemTenant, MemWindow
 from spendrail.ledger.model import (
     DEFAULT_HOLD_TTL_SECONDS,
-    Crossing,
     Hold,
     LedgerSnapshot,
     ReclaimReport,
@@ -20,233 +27,219 @@ from spendrail.ledger.model import (
     SettleResult,
     StoredHold,
     WindowName,
-    WindowSnapshot,
     busy_retry_after,
     check_amount,
     check_settle,
+    delivery_order,
 )
+from spendrail.ledger.summary import WindowSummary
+from spendrail.ledger.upkeep import Baseline
 from spendrail.policy import BudgetPolicy, validate_tenant_id
-from spendrail.state import Level, crossed, window_level
-from spendrail.windows import WindowKeys, window_keys
+from spendrail.windows import window_keys
 
-_TOMBSTONE_TTL_SECONDS = 3600
+if TYPE_CHECKING:
+    from spendrail.ledger.memory_upkeep import InMemoryUpkeep
 
-
-@dataclass
-class _Window:
-    name: WindowName
-    key: str
-    cap: int
-    spent: int = 0
-    held: int = 0
-    alert: Level = Level.ACTIVE
-    prev_key: str = ""
-    prev_spent: int = 0
-    saved: int = 0
-    doubt: int = 0
-    prev_doubt: int = 0
-
-    def roll(self, key: str) -> None:
-        if key > self.key:
-            self.prev_key, self.prev_spent, self.prev_doubt = self.key, self.spent, self.doubt
-            self.key, self.spent, self.held, self.alert, self.saved, self.doubt = key, 0, 0, Level.ACTIVE, 0, 0
-
-
-@dataclass
-class _Tenant:
-    tenant_id: str
-    policy: BudgetPolicy
-    windows: tuple[_Window, _Window]
-    holds: dict[str, StoredHold] = field(default_factory=dict)
-    overshoot_nanos: int = 0
-    overshoot_count: int = 0
-
-    def level(self, window: _Window) -> Level:
-        return window_level(window.spent, window.cap, self.policy.soft_cap_percent, self.policy.degrade_percent)
-
-    def snapshot(self) -> LedgerSnapshot:
-        daily, monthly = (
-            WindowSnapshot(w.name, w.key, w.cap, w.spent, w.held, self.level(w), w.saved, w.doubt) for w in self.windows
-        )
-        counts = (
-            sum(1 for h in self.holds.values() if h.reclaimed_at is None),
-            self.overshoot_nanos,
-            self.overshoot_count,
-        )
-        return LedgerSnapshot(self.tenant_id, self.policy, daily, monthly, *counts)
+TOMBSTONE_TTL_SECONDS = 3600
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class Operator:
+    """The operator's item: alerts no tenant caused, their once-markers, the reconciliation's baseline."""
+
+    outbox: dict[str, Alert] = field(default_factory=dict)
+    claimed: dict[str, int] = field(default_factory=dict)
+    baseline: Baseline | None = None
+
+
 class InMemoryLedger:
     def __init__(
         self, *, hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS, clock: Callable[[], datetime] = _utcnow
     ) -> None:
-        self._lock = threading.Lock()
-        self._tenants: dict[str, _Tenant] = {}
+        self.lock = threading.RLock()
+        self.tenants: dict[str, MemTenant] = {}
+        self.summaries: dict[tuple[str, str, str], WindowSummary] = {}  # (tenant, window name, key) -> summary
+        self.operator = Operator()
         self._hold_ttl = hold_ttl_seconds
-        self._clock = clock
+        self.clock = clock
 
     def put_policy(self, tenant_id: str, policy: BudgetPolicy) -> LedgerSnapshot:
         validate_tenant_id(tenant_id)
-        with self._lock:
-            tenant = self._tenants.get(tenant_id)
+        with self.lock:
+            tenant = self.tenants.get(tenant_id)
             if tenant is None:
-                keys = window_keys(self._clock(), policy.timezone)
-                tenant = _Tenant(
-                    tenant_id,
-                    policy,
-                    (
-                        _Window("daily", keys.day, policy.daily_cap_nanos),
-                        _Window("monthly", keys.month, policy.monthly_cap_nanos),
-                    ),
+                keys = window_keys(self.clock(), policy.timezone)
+                daily = MemWindow("daily", keys.day, policy.daily_cap_nanos)
+                tenant = self.tenants[tenant_id] = MemTenant(
+                    tenant_id, policy, (daily, MemWindow("monthly", keys.month, policy.monthly_cap_nanos))
                 )
-                self._tenants[tenant_id] = tenant
             else:
                 tenant.policy = policy
-                tenant.windows[0].cap, tenant.windows[1].cap = (
-                    policy.daily_cap_nanos,
-                    policy.monthly_cap_nanos,
-                )
-            return self._current(tenant).snapshot()
+                tenant.windows[0].cap, tenant.windows[1].cap = policy.daily_cap_nanos, policy.monthly_cap_nanos
+            return self._view(tenant).snapshot()
 
     def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
         validate_tenant_id(tenant_id)
         check_amount(amount, "hold amount")
         hold_id = hold_id or uuid.uuid4().hex
-        with self._lock:
-            tenant = self._current(self._tenant(tenant_id))
+        with self.lock:
+            tenant = self._tenant(tenant_id)
             if hold_id in tenant.holds:
-                return ReserveResult(tenant.holds[hold_id].hold, tenant.snapshot(), replayed=True)
-            now = int(self._clock().timestamp())
-            keys = WindowKeys(tenant.windows[0].key, tenant.windows[1].key)
+                crossings = tenant.announce(self._now())
+                return ReserveResult(tenant.holds[hold_id].hold, tenant.snapshot(), crossings, replayed=True)
+            reset = self.roll(tenant)
+            now = self._now()
             if not self._fits(tenant, amount):
-                self._reclaim_expired(tenant)
+                self.reclaim_expired(tenant)
             if not self._fits(tenant, amount):
                 short = tuple(w for w in tenant.windows if w.cap - w.spent < amount)
+                crossings = tenant.announce(now, short)
+                alerts = reset + tuple(c.alert for c in crossings)
                 if short:
-                    return ReserveResult(None, tenant.snapshot(), self._announce(tenant, short), Refusal.EXHAUSTED)
+                    return ReserveResult(None, tenant.snapshot(), crossings, Refusal.EXHAUSTED, alerts=alerts)
                 open_holds = (s.hold for s in tenant.holds.values() if s.reclaimed_at is None)
-                wait = busy_retry_after(open_holds, keys, now)
-                return ReserveResult(None, tenant.snapshot(), self._announce(tenant), Refusal.BUSY, retry_after=wait)
-            hold = Hold(tenant_id, hold_id, amount, keys, now + self._hold_ttl)
+                wait = busy_retry_after(open_holds, tenant.keys, now)
+                return ReserveResult(None, tenant.snapshot(), crossings, Refusal.BUSY, retry_after=wait, alerts=alerts)
+            hold = Hold(tenant_id, hold_id, amount, tenant.keys, now + self._hold_ttl)
             tenant.holds[hold_id] = StoredHold(hold, None)
+            tenant.flagged = True
             for window in tenant.windows:
                 window.held += amount
-            return ReserveResult(hold, tenant.snapshot(), self._announce(tenant))
+            crossings = tenant.announce(now)
+            return ReserveResult(hold, tenant.snapshot(), crossings, alerts=reset + tuple(c.alert for c in crossings))
 
-    def settle(self, hold: Hold, actual: int, *, saved: int = 0, in_doubt: int = 0) -> SettleResult:
+    def settle(
+        self, hold: Hold, actual: int, *, saved: int = 0, in_doubt: int = 0, downgraded: bool = False
+    ) -> SettleResult:
         check_settle(actual, saved, in_doubt)
-        return self._close(hold, actual, saved, in_doubt)
+        return self._close(hold, actual, saved, in_doubt, downgraded)
 
     def release(self, hold: Hold) -> SettleResult:
-        return self._close(hold, 0, 0, 0)
+        return self._close(hold, 0, 0, 0, False)
 
     def record_savings(self, tenant_id: str, saved: int) -> LedgerSnapshot:
         check_amount(saved, "saved amount")
-        with self._lock:
-            tenant = self._current(self._tenant(tenant_id))
+        with self.lock:
+            tenant = self._tenant(tenant_id)
+            self.roll(tenant)  # its budget reset waits in the outbox for the scheduled run
             for window in tenant.windows:
                 window.saved += saved
+                window.req += 1
+                window.hits += 1
             return tenant.snapshot()
 
     def snapshot(self, tenant_id: str) -> LedgerSnapshot:
-        with self._lock:
-            return self._current(self._tenant(tenant_id)).snapshot()
+        with self.lock:
+            return self._view(self._tenant(tenant_id)).snapshot()
 
     def reclaim_stale_holds(self) -> ReclaimReport:
-        now = int(self._clock().timestamp())
-        with self._lock:
-            report = ReclaimReport()
-            for tenant in self._tenants.values():
-                if not tenant.holds:
-                    continue
-                charged = self._reclaim_expired(tenant)
-                crossings = self._announce(tenant) if charged else ()
-                old = [
-                    hold_id
-                    for hold_id, stored in tenant.holds.items()
-                    if stored.reclaimed_at is not None and stored.reclaimed_at + _TOMBSTONE_TTL_SECONDS <= now
-                ]
-                for hold_id in old:
-                    del tenant.holds[hold_id]
-                report = ReclaimReport(
-                    report.tenants_checked + 1,
-                    report.holds_reclaimed + len(charged),
-                    report.nanos_in_doubt + sum(charged),
-                    report.tombstones_removed + len(old),
-                    report.crossings + crossings,
-                )
-            return report
+        return self.upkeep().sweep_all()
+
+    def upkeep(self) -> InMemoryUpkeep:
+        from spendrail.ledger.memory_upkeep import InMemoryUpkeep  # noqa: PLC0415 - it builds on this module
+
+        return InMemoryUpkeep(self)
+
+    def history(self, tenant_id: str, window: WindowName = "daily", limit: int = 30) -> list[WindowSummary]:
+        with self.lock:
+            tenant = self._tenant(tenant_id)
+            found = {key: s for (t, name, key), s in self.summaries.items() if t == tenant_id and name == window}
+            for seen in (tenant, self._view(tenant)):
+                waiting = seen.summary(seen.windows[0 if window == "daily" else 1])
+                if waiting is not None:
+                    found.setdefault(waiting.key, waiting)
+            return [found[key] for key in sorted(found, reverse=True)[:limit]]
+
+    # ---- the alerts' outbox ----------------------------------------------------------------------------------
+
+    def ack(self, alert: Alert) -> None:
+        with self.lock:
+            if alert.tenant_id == OPERATOR:
+                self.operator.outbox.pop(alert.alert_id, None)
+            elif alert.tenant_id in self.tenants:
+                self.tenants[alert.tenant_id].outbox.pop(alert.alert_id, None)
+
+    def claim_operator_alert(self, alert: Alert) -> bool:
+        with self.lock:
+            if alert.alert_id in self.operator.claimed:
+                return False
+            self.operator.claimed[alert.alert_id] = alert.at
+            self.operator.outbox[alert.alert_id] = alert
+            return True
+
+    def pending_alerts(self, tenant_id: str) -> tuple[Alert, ...]:
+        with self.lock:
+            if tenant_id == OPERATOR:
+                return delivery_order(self.operator.outbox.values())
+            return self._tenant(tenant_id).pending()
+
+    # ---- shared with the upkeep (call under the lock) ---------------------------------------------------------
+
+    def roll(self, tenant: MemTenant) -> tuple[Alert, ...]:
+        keys = window_keys(self.clock(), tenant.policy.timezone).later(tenant.keys)
+        return tenant.roll(keys, self._now(), self.write_summary)
+
+    def write_summary(self, summary: WindowSummary) -> bool:
+        """The conditional put: True if this call wrote it."""
+        key = (summary.tenant_id, summary.window, summary.key)
+        if key in self.summaries:
+            return False
+        self.summaries[key] = summary
+        return True
+
+    def reclaim_expired(self, tenant: MemTenant) -> list[int]:
+        """Charge expired holds as spent and in doubt (their requests most likely reached the provider)."""
+        now = self._now()
+        charged = []
+        for hold_id, stored in list(tenant.holds.items()):
+            if stored.reclaimed_at is None and stored.hold.expires_at <= now:
+                tenant.charge(stored, stored.hold.amount, 0, stored.hold.amount, False, now)
+                tenant.holds[hold_id] = StoredHold(stored.hold, now)
+                for window, key in zip(
+                    tenant.windows, (stored.hold.windows.day, stored.hold.windows.month), strict=True
+                ):
+                    if window.key == key:
+                        window.req += 1  # a dead request is a request too
+                    elif window.prev is not None and window.prev.key == key:
+                        window.prev = replace(window.prev, requests=window.prev.requests + 1)
+                charged.append(stored.hold.amount)
+        return charged
+
+    def _now(self) -> int:
+        return int(self.clock().timestamp())
 
     # ---- internals --------------------------------------------------------------------------------------------
 
-    def _tenant(self, tenant_id: str) -> _Tenant:
+    def _tenant(self, tenant_id: str) -> MemTenant:
         try:
-            return self._tenants[tenant_id]
+            return self.tenants[tenant_id]
         except KeyError:
             raise TenantNotFoundError(f"tenant {tenant_id!r} has no budget") from None
 
-    def _current(self, tenant: _Tenant) -> _Tenant:
-        keys = window_keys(self._clock(), tenant.policy.timezone)
-        tenant.windows[0].roll(keys.day)
-        tenant.windows[1].roll(keys.month)
-        return tenant
+    def _view(self, tenant: MemTenant) -> MemTenant:
+        return tenant.view(window_keys(self.clock(), tenant.policy.timezone).later(tenant.keys))
 
     @staticmethod
-    def _fits(tenant: _Tenant, amount: int) -> bool:
+    def _fits(tenant: MemTenant, amount: int) -> bool:
         return all(w.cap - w.spent - w.held >= amount for w in tenant.windows)
 
-    def _close(self, hold: Hold, actual: int, saved: int, in_doubt: int) -> SettleResult:
-        with self._lock:
-            tenant = self._current(self._tenant(hold.tenant_id))
+    def _close(self, hold: Hold, actual: int, saved: int, in_doubt: int, downgraded: bool) -> SettleResult:
+        with self.lock:
+            tenant = self._tenant(hold.tenant_id)
+            now = self._now()
             stored = tenant.holds.pop(hold.hold_id, None)
             if stored is None:
-                return SettleResult(tenant.snapshot(), self._announce(tenant), 0, applied=False)
-            self._charge(tenant, stored, actual, saved, in_doubt)
+                crossings = tenant.announce(now)
+                alerts = tuple(c.alert for c in crossings)
+                return SettleResult(self._view(tenant).snapshot(), crossings, 0, applied=False, alerts=alerts)
+            tenant.charge(stored, actual, saved, in_doubt, downgraded, now)
             overshoot = max(actual - hold.amount, 0)
             if overshoot:
                 tenant.overshoot_nanos += overshoot
                 tenant.overshoot_count += 1
-            return SettleResult(tenant.snapshot(), self._announce(tenant), overshoot)
-
-    @staticmethod
-    def _charge(tenant: _Tenant, stored: StoredHold, actual: int, saved: int, in_doubt: int) -> None:
-        """Close a hold where it was taken; a reclaimed one was charged its amount in doubt, replaced here."""
-        amount = stored.hold.amount
-        is_open = stored.reclaimed_at is None
-        spent, doubt = (actual, in_doubt) if is_open else (actual - amount, in_doubt - amount)
-        for window, hold_key in zip(tenant.windows, (stored.hold.windows.day, stored.hold.windows.month), strict=True):
-            if window.key == hold_key:
-                window.spent += spent
-                window.doubt += doubt
-                window.saved += saved
-                window.held -= amount if is_open else 0
-            elif window.prev_key == hold_key:
-                window.prev_spent += spent
-                window.prev_doubt += doubt
-
-    def _reclaim_expired(self, tenant: _Tenant) -> list[int]:
-        """Charge expired holds as spent and in doubt (their requests most likely reached the provider)."""
-        now = int(self._clock().timestamp())
-        charged = []
-        for hold_id, stored in list(tenant.holds.items()):
-            if stored.reclaimed_at is None and stored.hold.expires_at <= now:
-                self._charge(tenant, stored, stored.hold.amount, 0, stored.hold.amount)
-                tenant.holds[hold_id] = StoredHold(stored.hold, now)
-                charged.append(stored.hold.amount)
-        return charged
-
-    def _announce(self, tenant: _Tenant, stopped: tuple[_Window, ...] = ()) -> tuple[Crossing, ...]:
-        crossings: list[Crossing] = []
-        for window in tenant.windows:
-            level = Level.STOPPED if window in stopped else tenant.level(window)
-            if level > window.alert:
-                crossings += [
-                    Crossing(tenant.tenant_id, window.name, window.key, lvl.state)
-                    for lvl in crossed(window.alert, level)
-                ]
-                window.alert = level
-        return tuple(crossings)
+            crossings = tenant.announce(now)
+            return SettleResult(tenant.snapshot(), crossings, overshoot, alerts=tuple(c.alert for c in crossings))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from spendrail.alerts.model import Alert, AlertKind
 from spendrail.errors import InvalidInputError
 from spendrail.policy import BudgetPolicy
 from spendrail.state import BudgetState, Level
@@ -103,12 +104,13 @@ class LedgerSnapshot:
 
 @dataclass(frozen=True)
 class Crossing:
-    """A threshold passed in one window; exactly one request learns of each (for alerting)."""
+    """A threshold passed in one window; exactly one request learns of each, and its alert is in the outbox."""
 
     tenant_id: str
     window: WindowName
     window_key: str
     state: BudgetState
+    alert: Alert  # recorded in the ledger item's outbox by the same write that claimed the crossing
 
 
 class Refusal(StrEnum):
@@ -125,6 +127,9 @@ class ReserveResult:
     replayed: bool = False
     # BUSY only: whole seconds (at least 1) until the earliest open hold standing in the way expires.
     retry_after: int | None = None
+    # Every alert this call claimed (its crossings', and `budget_reset` if its roll reopened an alerted window):
+    # recorded in the outbox; the caller publishes them briefly, the scheduled run delivers what it does not.
+    alerts: tuple[Alert, ...] = ()
 
     @property
     def admitted(self) -> bool:
@@ -141,6 +146,7 @@ class SettleResult:
     crossings: tuple[Crossing, ...] = ()
     overshoot: int = 0
     applied: bool = True  # False: a replay found the hold already closed, nothing was counted again
+    alerts: tuple[Alert, ...] = ()  # every alert this call claimed (see ReserveResult.alerts)
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,7 @@ class ReclaimReport:
     nanos_in_doubt: int = 0  # what the reclaimed holds were charged: spent, and in doubt
     tombstones_removed: int = 0
     crossings: tuple[Crossing, ...] = ()  # thresholds those charges crossed
+    alerts: tuple[Alert, ...] = ()  # what the sweep claimed: those crossings' alerts, and budget resets
 
     @property
     def nanos_returned(self) -> int:
@@ -178,3 +185,11 @@ def check_settle(actual: int, saved: int, in_doubt: int) -> None:
     check_amount(saved, "saved amount")
     if check_amount(in_doubt, "amount in doubt") > actual:
         raise InvalidInputError(f"the amount in doubt ({in_doubt}) is part of the actual cost ({actual})")
+
+
+_KIND_ORDER = {kind: i for i, kind in enumerate(AlertKind)}
+
+
+def delivery_order(alerts: Iterable[Alert]) -> tuple[Alert, ...]:
+    """Alerts in the order they should reach a merchant: as claimed, and soft cap before degraded before stop."""
+    return tuple(sorted(alerts, key=lambda a: (a.at, _KIND_ORDER[a.kind], a.window, a.window_key)))

@@ -18,12 +18,16 @@ class BudgetLedger(Protocol):
         Expired holds standing in the way are reclaimed first, as `reclaim_stale_holds` would.
         """
 
-    def settle(self, hold: Hold, actual: int, *, saved: int = 0, in_doubt: int = 0) -> SettleResult:
+    def settle(
+        self, hold: Hold, actual: int, *, saved: int = 0, in_doubt: int = 0, downgraded: bool = False
+    ) -> SettleResult:
         """Record the real cost (and what a cache hit saved); give back the rest of the hold. Idempotent per hold.
 
         `in_doubt` (at most `actual`) is the part of `actual` charged without knowing the real cost, such as the
         hold of a call that timed out after it was sent. A settle for a hold already reclaimed (charged in doubt)
-        puts `actual` in place of that charge.
+        puts `actual` in place of that charge. `downgraded`: the request was routed to a cheaper model than its use
+        case gets with a healthy budget (counted for the history). Every crossing it claims comes with its alert,
+        recorded in the outbox by the same write (`SettleResult.alerts`).
         """
 
     def record_savings(self, tenant_id: str, saved: int) -> LedgerSnapshot:

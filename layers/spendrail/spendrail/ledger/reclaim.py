@@ -8,16 +8,14 @@ The request a hold blocks reclaims it (reserve), and the scheduled sweep reclaim
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 from aws_lambda_powertools import Logger
 
 from spendrail.dynamo.call import ConditionFailed
 from spendrail.dynamo.expression import Update, n, s
-from spendrail.ledger.codec import WINDOWS, Item
-from spendrail.ledger.crossings import announce
-from spendrail.ledger.model import Hold, ReclaimReport, StoredHold
+from spendrail.ledger.codec import SLOT_PREFIX, WINDOWS, Item, slot_of
+from spendrail.ledger.model import Hold, StoredHold
 from spendrail.ledger.table import LedgerTable
 
 logger = Logger(child=True)  # a child of the handler's Powertools Logger: JSON, with the request's keys
@@ -44,16 +42,21 @@ def reclaim_update(item: Item, stale: Sequence[Hold], now: int, old: Sequence[St
         cur, before = item.win[w].key, item.win[w].prev_key
         update.conditions.append(f"{w}_key = :{w}key")
         update.values[f":{w}key"] = s(cur)
-        here = sum(h.amount for h in stale if _taken_in(h, w) == cur)
-        earlier = sum(h.amount for h in stale if _taken_in(h, w) == before)
+        here = [h.amount for h in stale if _taken_in(h, w) == cur]
+        earlier = [h.amount for h in stale if _taken_in(h, w) == before]
         if here:
             update.sets += [f"{w}_held = {w}_held - :{w}here", f"{w}_spent = {w}_spent + :{w}here"]
-            update.adds.append(f"{w}_doubt :{w}here")
-            update.values[f":{w}here"] = n(here)
+            update.adds += [f"{w}_doubt :{w}here", f"{w}_req :{w}nhere"]  # a dead request is a request too
+            update.values |= {f":{w}here": n(sum(here)), f":{w}nhere": n(len(here))}
         if earlier:
             update.sets.append(f"{w}_prev_spent = {w}_prev_spent + :{w}before")
-            update.adds.append(f"{w}_prev_doubt :{w}before")
-            update.values[f":{w}before"] = n(earlier)
+            update.adds += [f"{w}_prev_doubt :{w}before", f"{w}_prev_req :{w}nbefore"]
+            update.values |= {f":{w}before": n(sum(earlier)), f":{w}nbefore": n(len(earlier))}
+    if stale:
+        # Charged wherever the windows are: the all-time totals and the burn rate count every dead hold.
+        update.adds += ["total_spent :all", "total_doubt :all", "#slot :all"]
+        update.names["#slot"] = f"{SLOT_PREFIX}{slot_of(now)}"
+        update.values[":all"] = n(sum(h.amount for h in stale))
     for i, hold in enumerate(stale):
         update.sets.append(f"hold_map.#r{i} = :t{i}")
         update.conditions.append(f"hold_map.#r{i} = :o{i}")
@@ -84,15 +87,11 @@ def reclaim_expired(table: LedgerTable, item: Item, now: int) -> Item | None:
     return after
 
 
-def sweep(table: LedgerTable, now: int) -> ReclaimReport:
-    """Reclaim expired holds of the tenants that may have holds (a sparse index, not a table scan)."""
-    report = ReclaimReport()
-    for tenant_id in table.tenants_with_holds():
-        report = _sweep_tenant(table, table.read(tenant_id), now, report)
-    return report
+def reclaim_all(table: LedgerTable, item: Item, now: int) -> tuple[Item, list[Hold], int]:
+    """The sweep's part: charge every expired hold and drop tombstones older than an hour, a batch a write.
 
-
-def _sweep_tenant(table: LedgerTable, item: Item, now: int, report: ReclaimReport) -> ReclaimReport:
+    Returns the item after it, the holds charged and how many tombstones were dropped.
+    """
     charged: list[Hold] = []
     removed = 0
     for _ in range(_MAX_ROUNDS):
@@ -111,19 +110,7 @@ def _sweep_tenant(table: LedgerTable, item: Item, now: int, report: ReclaimRepor
         _log(item.tenant_id, stale)
         charged += stale
         removed += len(old)
-    crossings = announce(table, item, f"reclaim:{charged[0].hold_id}") if charged else ()
-    if not item.holds:
-        # Leave the index only if no hold arrived meanwhile; a new hold sets the flag again anyway.
-        update = Update(removes=["hold_flag"], conditions=["size(hold_map) = :zero"], values={":zero": n(0)})
-        with contextlib.suppress(ConditionFailed):
-            table.write(item.tenant_id, update)
-    return ReclaimReport(
-        report.tenants_checked + 1,
-        report.holds_reclaimed + len(charged),
-        report.nanos_in_doubt + sum(h.amount for h in charged),
-        report.tombstones_removed + removed,
-        report.crossings + crossings,
-    )
+    return item, charged, removed
 
 
 def _log(tenant_id: str, stale: Sequence[Hold]) -> None:

@@ -1,16 +1,19 @@
-"""The budget table's item reads and writes, on one retrying DynamoDB call."""
+"""The budget table's reads and writes, on one retrying DynamoDB call: ledger items, history, the operator item,
+and the two sparse indexes the scheduled run reads instead of scanning."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from spendrail.dynamo.call import DynamoCall
-from spendrail.dynamo.expression import Update, s
+from spendrail.dynamo.expression import Update, n, s
 from spendrail.errors import TenantNotFoundError
-from spendrail.ledger.codec import Item, item_key
+from spendrail.ledger.codec import ROLL_SHARDS, Item, item_key
 
-HOLD_FLAG_INDEX = "hold-flag-index"
+HOLD_FLAG_INDEX = "hold-flag-index"  # tenants that need a sweep (hold_flag = "1")
+ROLL_INDEX = "roll-index"  # every tenant by roll_shard, sorted by roll_at (when its day ends)
+_BATCH_GET = 100
 
 
 class LedgerTable:
@@ -24,14 +27,31 @@ class LedgerTable:
             raise TenantNotFoundError(f"tenant {tenant_id!r} has no budget")
         return Item.parse(raw["Item"])
 
+    def read_raw(self, key: dict[str, Any]) -> dict[str, Any]:
+        """Any item by key (the operator's); {} if there is none."""
+        item: dict[str, Any] = self._call("get_item", TableName=self._name, Key=key, ConsistentRead=True).get(
+            "Item", {}
+        )
+        return item
+
     def create(self, item: Item) -> None:
         """Write a new item; ConditionFailed if the tenant has one."""
-        self._call("put_item", TableName=self._name, Item=item.encode(), ConditionExpression="attribute_not_exists(pk)")
+        self.put_new(item.encode())
+
+    def put_new(self, raw: dict[str, Any]) -> None:
+        """Write an item that must not exist yet; ConditionFailed if it does."""
+        self._call("put_item", TableName=self._name, Item=raw, ConditionExpression="attribute_not_exists(pk)")
 
     def write(
-        self, tenant_id: str, update: Update, return_values: str = "NONE", *, replay_safe: bool = True
+        self,
+        tenant_id: str,
+        update: Update,
+        return_values: str = "NONE",
+        *,
+        replay_safe: bool = True,
+        key: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        request = update.request(self._name, item_key(tenant_id), return_values)
+        request = update.request(self._name, key or item_key(tenant_id), return_values)
         return self._call("update_item", replay_safe=replay_safe, **request)
 
     def update(self, tenant_id: str, update: Update, *, replay_safe: bool = True) -> Item:
@@ -39,17 +59,59 @@ class LedgerTable:
         return Item.parse(self.write(tenant_id, update, "ALL_NEW", replay_safe=replay_safe)["Attributes"])
 
     def tenants_with_holds(self) -> Iterator[str]:
-        """Tenants in the sparse hold-flag index: those that may hold budget (no table scan)."""
+        """Tenants in the sparse hold-flag index: those that need a sweep (no table scan)."""
+        return self._query(HOLD_FLAG_INDEX, "hold_flag = :flag", {":flag": s("1")})
+
+    def tenants_due(self, now: int) -> Iterator[str]:
+        """Tenants whose day has ended by `now` (epoch s), shard by shard, the longest overdue first in each."""
+        for shard in range(ROLL_SHARDS):
+            yield from self._query(
+                ROLL_INDEX, "roll_shard = :shard AND roll_at <= :now", {":shard": s(str(shard)), ":now": n(now)}
+            )
+
+    def all_tenants(self) -> Iterator[str]:
+        """Every tenant in the roll index."""
+        for shard in range(ROLL_SHARDS):
+            yield from self._query(ROLL_INDEX, "roll_shard = :shard", {":shard": s(str(shard))})
+
+    def totals(self, tenant_ids: Sequence[str]) -> Iterator[tuple[str, int, int]]:
+        """(tenant, total_spent, total_doubt) per tenant, 100 keys a call (eventually consistent: a sum, not a gate)."""
+        for start in range(0, len(tenant_ids), _BATCH_GET):
+            keys = [item_key(t) for t in tenant_ids[start : start + _BATCH_GET]]
+            while keys:
+                request = {self._name: {"Keys": keys, "ProjectionExpression": "pk, total_spent, total_doubt"}}
+                answer = self._call("batch_get_item", RequestItems=request)
+                for raw in answer.get("Responses", {}).get(self._name, []):
+                    spent, doubt = (int(raw[a]["N"]) if a in raw else 0 for a in ("total_spent", "total_doubt"))
+                    yield str(raw["pk"]["S"]).removeprefix("TENANT#"), spent, doubt
+                keys = answer.get("UnprocessedKeys", {}).get(self._name, {}).get("Keys", [])
+
+    def query_history(self, tenant_id: str, prefix: str, limit: int) -> list[dict[str, Any]]:
+        """The newest `limit` history items of a tenant whose sort key starts with `prefix`."""
+        answer = self._call(
+            "query",
+            TableName=self._name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": s(f"TENANT#{tenant_id}"), ":prefix": s(prefix)},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        items: list[dict[str, Any]] = answer.get("Items", [])
+        return items
+
+    def _query(self, index: str, condition: str, values: dict[str, Any]) -> Iterator[str]:
         kwargs: dict[str, Any] = {
             "TableName": self._name,
-            "IndexName": HOLD_FLAG_INDEX,
-            "KeyConditionExpression": "hold_flag = :flag",
-            "ExpressionAttributeValues": {":flag": s("1")},
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
         }
         while True:
             page = self._call("query", **kwargs)
             for raw in page.get("Items", []):
-                yield str(raw["pk"]["S"]).removeprefix("TENANT#")
+                pk = str(raw["pk"]["S"])
+                if pk.startswith("TENANT#"):
+                    yield pk.removeprefix("TENANT#")
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

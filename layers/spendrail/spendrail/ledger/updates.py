@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 
 from spendrail.dynamo.expression import Update, n, s
-from spendrail.ledger.codec import Item
+from spendrail.ledger.codec import SLOT_PREFIX, Item, roll_shard, slot_of
 from spendrail.ledger.model import Hold, StoredHold
 from spendrail.policy import BudgetPolicy
-from spendrail.state import Level
-from spendrail.windows import WindowKeys
+from spendrail.windows import WindowKeys, day_end
 
 
 def reserve_update(hold: Hold, policy_ver: str) -> Update:
@@ -28,13 +27,23 @@ def reserve_update(hold: Hold, policy_ver: str) -> Update:
 
 
 def close_update(
-    stored: StoredHold, actual: int, current: WindowKeys, prev: WindowKeys, saved: int = 0, in_doubt: int = 0
+    stored: StoredHold,
+    actual: int,
+    current: WindowKeys,
+    prev: WindowKeys,
+    saved: int = 0,
+    in_doubt: int = 0,
+    *,
+    downgraded: bool = False,
+    now: int | None = None,
 ) -> tuple[Update, int]:
     """Close a hold: record `actual` (of which `in_doubt` is unconfirmed), give back the rest, drop the hold.
 
     Each window is charged where the hold was taken: the current window, the one before it (the window
     rolled while the request ran), or nowhere (older than that; only the history would change). A reclaimed hold
-    (a tombstone) was charged its amount, all in doubt: the settle puts the truth in place of that charge.
+    (a tombstone) was charged its amount, all in doubt: the settle puts the truth in place of that charge. The
+    request is counted (and its cache hit, its downgrade) where it is charged, unless its hold was reclaimed (the
+    reclaim counted it); the all-time totals and the burn rate of the slot `now` falls in count the money anyway.
     Returns the update and the overshoot (what `actual` exceeds the hold by).
     """
     hold = stored.hold
@@ -42,7 +51,13 @@ def close_update(
     spent, doubt = (actual, in_doubt) if is_open else (actual - hold.amount, in_doubt - hold.amount)
     update = Update(conditions=["hold_map.#h = :stored"], removes=["hold_map.#h"], names={"#h": hold.hold_id})
     update.values[":stored"] = s(hold.encode() if is_open else hold.tombstone(stored.reclaimed_at or 0))
-    charge = {":x": n(spent), ":dbt": n(doubt)}  # set only where used: DynamoDB refuses unused values
+    update.values |= {":x": n(spent), ":dbt": n(doubt)}
+    update.adds += ["total_spent :x", "total_doubt :dbt"]  # ADD: items from before the totals lack them
+    counted = [
+        name
+        for name, yes in (("req", is_open), ("hits", is_open and saved > 0), ("down", is_open and downgraded))
+        if yes
+    ]
     for w, hold_key, cur, before in (
         ("d", hold.windows.day, current.day, prev.day),
         ("m", hold.windows.month, current.month, prev.month),
@@ -53,27 +68,36 @@ def close_update(
             update.sets += [f"{w}_spent = {w}_spent + :x", f"{w}_room = {w}_room + :r"]
             update.adds.append(f"{w}_doubt :dbt")  # ADD, even of 0: old items lack it, and UPDATED_NEW returns it
             # Headroom moves by the same amount for an open and for a reclaimed hold.
-            update.values |= charge | {":r": n(hold.amount - actual)}
+            update.values[":r"] = n(hold.amount - actual)
             if is_open:
                 update.sets.append(f"{w}_held = {w}_held - :a")
                 update.values[":a"] = n(hold.amount)
-            if saved:
-                update.adds.append(f"{w}_saved :saved")  # ADD: items from before savings existed lack it
-                update.values[":saved"] = n(saved)
+            update.adds += [f"{w}_saved :saved"] * bool(saved) + [f"{w}_{name} :one" for name in counted]
         elif hold_key == before:
             update.sets.append(f"{w}_prev_spent = {w}_prev_spent + :x")
             update.adds.append(f"{w}_prev_doubt :dbt")
-            update.values |= charge
+            update.adds += [f"{w}_prev_saved :saved"] * bool(saved) + [f"{w}_prev_{name} :one" for name in counted]
+    if saved:
+        update.values[":saved"] = n(saved)
+    if spent and now is not None:
+        update.adds.append("#slot :x")
+        update.names["#slot"] = f"{SLOT_PREFIX}{slot_of(now)}"
     overshoot = actual - hold.amount
     if overshoot > 0:
         update.adds += ["over_nanos :over", "over_count :one"]
-        update.values |= {":over": n(overshoot), ":one": n(1)}
+        update.values[":over"] = n(overshoot)
+    if counted or overshoot > 0:
+        update.values[":one"] = n(1)
     return update, max(overshoot, 0)
 
 
-def settle_update(hold: Hold, policy_ver: str, actual: int, saved: int, in_doubt: int) -> tuple[Update, int]:
+def settle_update(
+    hold: Hold, policy_ver: str, actual: int, saved: int, in_doubt: int, *, downgraded: bool = False, now: int
+) -> tuple[Update, int]:
     """The hot path's close: the hold open, taken in the windows still current, under the policy the caller knows."""
-    update, overshoot = close_update(StoredHold(hold, None), actual, hold.windows, hold.windows, saved, in_doubt)
+    update, overshoot = close_update(
+        StoredHold(hold, None), actual, hold.windows, hold.windows, saved, in_doubt, downgraded=downgraded, now=now
+    )
     update.conditions.append("policy_ver = :pv")
     update.values |= {":pv": s(policy_ver), ":zero": n(0)}
     # Adding zero changes nothing but makes UPDATED_NEW return the announced levels with the counters.
@@ -82,36 +106,13 @@ def settle_update(hold: Hold, policy_ver: str, actual: int, saved: int, in_doubt
 
 
 def savings_update(saved: int, keys: WindowKeys) -> Update:
-    """Count what a cache hit saved in both windows, if they are still the ones at `keys`."""
+    """Count an answer from the cache (a request, a hit, what it saved) in both windows, if they are still current."""
     return Update(
-        adds=["d_saved :s", "m_saved :s"],  # ADD: items from before savings existed lack them
+        # ADD: items from before savings and the history counters existed lack them
+        adds=["d_saved :s", "m_saved :s", "d_req :one", "m_req :one", "d_hits :one", "m_hits :one"],
         conditions=["d_key = :dkey", "m_key = :mkey"],
-        values={":s": n(saved), ":dkey": s(keys.day), ":mkey": s(keys.month)},
+        values={":s": n(saved), ":dkey": s(keys.day), ":mkey": s(keys.month), ":one": n(1)},
     )
-
-
-def roll_update(item: Item, keys: WindowKeys) -> Update:
-    """Start the windows whose time has come; holds still in flight settle into the window before."""
-    update = Update()
-    for w, key in (("d", keys.day), ("m", keys.month)):
-        update.conditions.append(f"{w}_key = :{w}old")
-        update.values[f":{w}old"] = s(item.win[w].key)
-        if key != item.win[w].key:
-            update.sets += [
-                f"{w}_prev_key = {w}_key",
-                f"{w}_prev_spent = {w}_spent",
-                f"{w}_prev_doubt = if_not_exists({w}_doubt, :zero)",
-                f"{w}_key = :{w}new",
-                f"{w}_spent = :zero",
-                f"{w}_held = :zero",
-                f"{w}_room = {w}_cap",
-                f"{w}_alert = :zero",
-                f"{w}_saved = :zero",
-                f"{w}_doubt = :zero",
-            ]
-            update.values[f":{w}new"] = s(key)
-    update.values[":zero"] = n(0)
-    return update
 
 
 def policy_update(current: Item, policy: BudgetPolicy) -> Update:
@@ -127,19 +128,16 @@ def policy_update(current: Item, policy: BudgetPolicy) -> Update:
         }
     # A new version makes every instance's hot-path condition fail once, so each re-reads the policy.
     update.sets += ["soft_pct = :soft", "degrade_pct = :degrade", "time_zone = :tz", "policy_ver = :ver"]
+    # The day ends at another instant in another zone: the roll index learns it (and old items join it).
+    update.sets += ["roll_at = :rollat", "roll_shard = :shard"]
+    update.conditions.append("d_key = :dkey")
     update.values |= {
         ":soft": n(policy.soft_cap_percent),
         ":degrade": n(policy.degrade_percent),
         ":tz": s(policy.timezone),
         ":ver": s(uuid.uuid4().hex),
+        ":rollat": n(int(day_end(current.win["d"].key, policy.timezone).timestamp())),
+        ":shard": s(roll_shard(current.tenant_id)),
+        ":dkey": s(current.win["d"].key),
     }
     return update
-
-
-def claim_update(w: str, level: Level, by: str, key: str) -> Update:
-    """Raise window `w`'s announced level to `level`; only the one writer that moves it learns the crossing."""
-    return Update(
-        sets=[f"{w}_alert = :lvl", f"{w}_alert_prev = {w}_alert", f"{w}_alert_by = :by"],
-        conditions=[f"{w}_key = :key", f"{w}_alert < :lvl"],
-        values={":lvl": n(level), ":by": s(by), ":key": s(key)},
-    )

@@ -1,0 +1,109 @@
+"""What only DynamoDB shows of the alerts' outbox and the windows' upkeep: a request that dies between two writes,
+items written before these attributes existed, and what a sweep costs in calls."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from spendrail.alerts.model import AlertKind
+from spendrail.ledger.dynamodb import DynamoDBLedger
+from spendrail.policy import BudgetPolicy
+from tests.conftest import Clock
+from tests.integration.test_ledger_dynamodb import FaultyClient
+
+CENT = 10_000_000
+POLICY = BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10")
+KEY = {"pk": {"S": "TENANT#shop"}, "sk": {"S": "LEDGER"}}
+
+
+class Killed(BaseException):
+    """Lambda killed the request: nothing after this point runs."""
+
+
+@pytest.fixture
+def faulty(moto_dynamodb: Any) -> FaultyClient:
+    return FaultyClient(moto_dynamodb)
+
+
+@pytest.fixture
+def ledger(faulty: FaultyClient, clock: Clock) -> DynamoDBLedger:
+    ledger = DynamoDBLedger(faulty, "budget", clock=clock, sleep=lambda _: None)  # type: ignore[arg-type]
+    ledger.put_policy("shop", POLICY)
+    return ledger
+
+
+def _claims(request: dict[str, Any]) -> bool:
+    return "_alert_by = :by" in request.get("UpdateExpression", "")
+
+
+def _die() -> None:
+    raise Killed
+
+
+def test_a_request_that_dies_between_its_settle_and_its_claim_loses_no_alert(
+    ledger: DynamoDBLedger, faulty: FaultyClient
+) -> None:
+    hold = ledger.reserve("shop", 90 * CENT).hold
+    assert hold is not None
+    faulty.races.append((_claims, _die))
+    with pytest.raises(Killed):
+        ledger.settle(hold, 85 * CENT)  # the spend is written; the claim never is
+    assert ledger.pending_alerts("shop") == ()
+    assert ledger.snapshot("shop").daily.spent == 85 * CENT
+    swept = ledger.reclaim_stale_holds()  # the tenant is still flagged: the sweep finds the unclaimed crossing
+    assert [(a.kind, a.window) for a in swept.alerts] == [(AlertKind.SOFT_CAP, "daily")]
+    assert [a.alert_id for a in ledger.pending_alerts("shop")] == ["shop/soft_cap/daily/2026-11-28"]
+    assert ledger.reclaim_stale_holds().alerts == ()  # claimed once
+    assert ledger.pending_alerts("shop") == swept.alerts
+
+
+def test_a_crossing_settled_just_before_another_request_rolled_the_window_is_claimed_by_the_sweep(
+    ledger: DynamoDBLedger, faulty: FaultyClient, moto_dynamodb: Any, clock: Clock
+) -> None:
+    clock.advance(hours=11, minutes=59)  # 23:59 UTC
+    hold = ledger.reserve("shop", 96 * CENT).hold
+    assert hold is not None
+    faulty.races.append((_claims, _die))
+    with pytest.raises(Killed):
+        ledger.settle(hold, 96 * CENT)  # warned and degraded, claimed by no one
+    clock.advance(minutes=2)
+    other = DynamoDBLedger(moto_dynamodb, "budget", clock=clock)
+    assert other.reserve("shop", CENT).alerts == ()  # the new day's first request rolls it: nothing had alerted
+    swept = ledger.reclaim_stale_holds().alerts
+    assert [(a.kind, a.window_key) for a in swept] == [
+        (AlertKind.SOFT_CAP, "2026-11-28"),
+        (AlertKind.DEGRADED, "2026-11-28"),
+        (AlertKind.BUDGET_RESET, "2026-11-29"),
+    ]
+    assert ledger.reclaim_stale_holds().alerts == ()
+    [summary] = ledger.history("shop")
+    assert (summary.key, summary.highest.value, summary.spent) == ("2026-11-28", "degraded", 96 * CENT)
+
+
+def test_items_written_before_the_outbox_and_the_counters_still_work(
+    ledger: DynamoDBLedger, moto_dynamodb: Any, clock: Clock
+) -> None:
+    new = ["ob_n", "total_spent", "total_doubt", "roll_at", "roll_shard"]
+    new += [f"{w}_{f}" for w in "dm" for f in ("req", "hits", "down", "prev_req", "prev_hits", "prev_saved")]
+    new += [f"{w}_{f}" for w in "dm" for f in ("prev_down", "prev_alert", "prev_cap", "saved", "doubt")]
+    moto_dynamodb.update_item(TableName="budget", Key=KEY, UpdateExpression="REMOVE " + ", ".join(new))
+    assert list(ledger.upkeep().tenants_due(clock.now + timedelta(days=9))) == []  # not in the roll index yet
+    hold = ledger.reserve("shop", 90 * CENT).hold
+    assert hold is not None
+    settled = ledger.settle(hold, 85 * CENT, saved=CENT, downgraded=True)
+    assert [a.kind for a in settled.alerts] == [AlertKind.SOFT_CAP]
+    assert ledger.pending_alerts("shop") == settled.alerts
+    ledger.ack(settled.alerts[0])
+    assert ledger.pending_alerts("shop") == ()
+    ledger.record_savings("shop", CENT)
+    clock.advance(days=1)
+    assert [a.kind for a in ledger.reserve("shop", CENT).alerts] == [AlertKind.BUDGET_RESET]
+    ledger.reclaim_stale_holds()
+    [day] = ledger.history("shop")
+    assert (day.spent, day.requests, day.cache_hits, day.downgrades, day.saved) == (85 * CENT, 2, 2, 1, 2 * CENT)
+    raw = moto_dynamodb.get_item(TableName="budget", Key=KEY)["Item"]
+    assert int(raw["total_spent"]["N"]) == 85 * CENT
+    assert list(ledger.upkeep().tenants_due(clock.now + timedelta(days=1))) == ["shop"]  # the roll put it there
