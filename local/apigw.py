@@ -32,7 +32,15 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlencode
 
-__all__ = ["LambdaContext", "LocalApiGateway", "Route", "api_gateway_event", "describe_exit", "http_response"]
+__all__ = [
+    "FunctionPool",
+    "LambdaContext",
+    "LocalApiGateway",
+    "Route",
+    "api_gateway_event",
+    "describe_exit",
+    "http_response",
+]
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +215,12 @@ def describe_exit(code: int | None) -> str:
     return f"exited with code {code}"
 
 
+def request_id(event: dict[str, Any]) -> str:
+    """An API Gateway event's request id; other events (SNS, a schedule) get a fresh one, as Lambda gives them."""
+    context = event.get("requestContext")
+    return str(context["requestId"]) if isinstance(context, dict) else str(uuid.uuid4())
+
+
 def _serve(conn: Connection, directory: str, module: str, function: str, env: dict[str, str], timeout_s: float) -> None:
     """A worker process: import the handler once (a cold start), then run one event at a time until the pipe closes."""
     # Ctrl-C reaches the whole process group; the parent decides when a worker ends (see LocalApiGateway.stop).
@@ -228,7 +242,7 @@ def _serve(conn: Connection, directory: str, module: str, function: str, env: di
         if handler is None:
             conn.send({"error": init_error})
             continue
-        context = LambdaContext(name, event["requestContext"]["requestId"], timeout_s)
+        context = LambdaContext(name, request_id(event), timeout_s)
         try:
             # Lambda serializes the result as JSON, so a value JSON can't carry fails here as it would there.
             conn.send({"result": json.loads(json.dumps(handler(event, context)))})
@@ -259,7 +273,7 @@ class _Instance:
         self.conn.close()
 
 
-class _Function:
+class FunctionPool:
     """One Lambda function: `instances` worker processes, each serving one request at a time; the rest queue.
 
     An instance that dies or runs past its timeout fails only the request it was serving and is replaced.
@@ -281,7 +295,7 @@ class _Function:
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         """Run `event` on a free instance: {"result": <JSON value>} or {"error": <traceback>}; raises _Failed."""
-        request_id = event["requestContext"]["requestId"]
+        invocation = request_id(event)
         instance = self._checkout()
         with contextlib.suppress(OSError):  # an instance that died idle: the wait below sees it
             instance.conn.send(event)
@@ -301,7 +315,7 @@ class _Function:
             instance.kill()
             status = 503 if self._integration_timeout_s <= self._timeout_s else 500
             what = f"timed out after {limit:g}s and was killed"
-        self._replace(instance, f"{what} during request {request_id}")
+        self._replace(instance, f"{what} during request {invocation}")
         raise _Failed(503 if self._closed else status)
 
     def _checkout(self) -> _Instance:
@@ -340,6 +354,10 @@ class _Function:
     def _report(self, instance: _Instance, what: str) -> None:
         log.error("%s: instance pid %s %s; starting a new one", self.spec, instance.process.pid, what)
 
+    def shutdown(self, grace_s: float) -> None:
+        """close(), then give the workers grace_s in all to end before killing the rest."""
+        _end(self.close(), grace_s)
+
     def close(self) -> list[BaseProcess]:
         """Refuse new requests (queued ones get 503) and end idle workers; returns every worker process."""
         with self._ready:
@@ -350,6 +368,15 @@ class _Function:
             self._idle = []
             self._ready.notify_all()
         return processes
+
+
+def _end(processes: Sequence[BaseProcess], grace_s: float) -> None:
+    deadline = time.monotonic() + grace_s
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 class _Server(ThreadingHTTPServer):
@@ -425,7 +452,7 @@ class LocalApiGateway:
         self._instances = instances
         self._env = dict(env or {})
         self._limits = (timeout_s, integration_timeout_s)
-        self._functions: dict[str, _Function] = {}
+        self._functions: dict[str, FunctionPool] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -438,7 +465,7 @@ class LocalApiGateway:
     def start(self) -> Self:
         if self._server is None:
             specs = dict.fromkeys(route.handler_spec for route in self.routes)
-            self._functions = {spec: _Function(spec, self._instances, self._env, *self._limits) for spec in specs}
+            self._functions = {spec: FunctionPool(spec, self._instances, self._env, *self._limits) for spec in specs}
             self._server = _Server(self._address, self)
             self._thread = threading.Thread(target=self._server.serve_forever, name="apigw", daemon=True)
             self._thread.start()
@@ -457,12 +484,7 @@ class LocalApiGateway:
             self._server = None
         processes = [process for function in self._functions.values() for process in function.close()]
         self._functions = {}
-        deadline = time.monotonic() + grace_s
-        for process in processes:
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.kill()
-                process.join()
+        _end(processes, grace_s)
 
     def __enter__(self) -> Self:
         return self.start()

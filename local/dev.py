@@ -1,5 +1,6 @@
 """`make dev`: the whole stack on one machine, no AWS account: dynalite, the functions behind a local API Gateway,
-and OpenRouter (the real one when OPENROUTER_API_KEY is set, else the offline simulator).
+OpenRouter (the real one when OPENROUTER_API_KEY is set, else the offline simulator), SNS/SSM (moto's server) with
+the alerts topic delivering to the Slack function, and the windows function on a short period.
 
 Ctrl-C or SIGTERM stops all of it within seconds; a part that dies on its own (dynalite, the API server) stops the
 rest with one line saying which and how; a bad setting gets one line and a non-zero exit.
@@ -13,8 +14,9 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -23,8 +25,11 @@ from typing import Any, Self
 from pydantic import ValidationError
 
 from local import dynalite, tables
+from local.alert_bridge import AlertBridge
 from local.apigw import LocalApiGateway, Route, describe_exit
+from local.aws import LocalAws
 from local.openrouter_sim import OpenRouterSimulator
+from local.schedule import Schedule
 from spendrail.compose import Components
 from spendrail.errors import TenantNotFoundError
 from spendrail.ledger.dynamodb import DynamoDBLedger
@@ -56,7 +61,9 @@ _PASSED_THROUGH = (
     "CACHE_TTL_SECONDS",
     "EMBEDDING_MODEL",
     "EMBEDDING_DIMENSIONS",
+    "SLACK_TIMEOUT_SECONDS",
 )
+AWS_PORT = 4566  # where local AWS stand-ins usually listen; LOCAL_AWS_PORT moves it
 
 
 def function_env(dynamodb_endpoint: str, settings: Settings, llm_base_url: str, llm_api_key: str) -> dict[str, str]:
@@ -97,6 +104,24 @@ def _instances(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def _period(environ: Mapping[str, str]) -> float:
+    raw = environ.get("WINDOWS_PERIOD_SECONDS", "").strip() or "30"
+    try:
+        period = float(raw)
+    except ValueError:
+        period = -1.0
+    if not 1 <= period <= 3600:
+        raise ConfigError(f"WINDOWS_PERIOD_SECONDS must be a number of seconds from 1 to 3600, not {raw!r}")
+    return period
+
+
+def _webhook(environ: Mapping[str, str]) -> str:
+    url = environ.get("SLACK_WEBHOOK_URL", "").strip()
+    if url and not url.startswith(("https://", "http://")):
+        raise ConfigError("SLACK_WEBHOOK_URL must be an http(s) URL (a Slack incoming webhook)")  # never echoed
+    return url
+
+
 def _check_settings(env: Mapping[str, str]) -> None:
     """The functions' settings as they will read them, so a bad one stops make dev before anything starts."""
     try:
@@ -131,6 +156,9 @@ class StackConfig:
     openrouter_api_key: str = ""
     openrouter_base_url: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    aws_port: int = 0
+    slack_webhook_url: str = ""  # the operator's alert channel
+    windows_period_s: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> StackConfig:
@@ -148,6 +176,9 @@ class StackConfig:
             openrouter_api_key=environ.get("OPENROUTER_API_KEY", ""),
             openrouter_base_url=environ.get("OPENROUTER_BASE_URL", ""),
             env=env,
+            aws_port=_port(environ, "LOCAL_AWS_PORT", AWS_PORT),
+            slack_webhook_url=_webhook(environ),
+            windows_period_s=_period(environ),
         )
 
     @property
@@ -159,19 +190,24 @@ class StackConfig:
         """Each fixed port is free now (a clear line beats a bind error halfway through starting)."""
         _check_free(self.port, "PORT")
         _check_free(self.dynamodb_port, "DYNAMODB_PORT")
+        _check_free(self.aws_port, "LOCAL_AWS_PORT")
         if self.simulated:
             _check_free(self.sim_port, "OPENROUTER_SIM_PORT")
 
 
 class LocalStack:
-    def __init__(self, config: StackConfig) -> None:
+    def __init__(self, config: StackConfig, say: Callable[[str], None] | None = None) -> None:
         self.config = config
+        self.say = say or _say  # the console: every SNS message and what Slack made of it
         self.settings = Settings.from_env(config.env)
         self._exit = contextlib.ExitStack()
         self.dynamodb_endpoint = ""
         self.dynalite: dynalite.Dynalite | None = None
         self.simulator: OpenRouterSimulator | None = None
         self.gateway: LocalApiGateway | None = None
+        self.aws: LocalAws | None = None
+        self.alerts: AlertBridge | None = None
+        self.schedule: Schedule | None = None
         self.tenant_key = ""
         self.client: Any = None
 
@@ -202,9 +238,35 @@ class LocalStack:
             self.simulator = self._exit.enter_context(OpenRouterSimulator(port=config.sim_port))
             base_url = self.simulator.base_url
         api_key = api_key or "sk-or-local-no-key"
-        env = function_env(self.dynamodb_endpoint, settings, base_url, api_key) | config.env
+        self.aws = self._exit.enter_context(LocalAws(config.aws_port))
+        env = function_env(self.dynamodb_endpoint, settings, base_url, api_key) | self._alerts_env() | config.env
         self.gateway = LocalApiGateway(ROUTES, port=config.port, instances=config.instances, env=env).start()
-        self._exit.callback(self.gateway.stop, STOP_GRACE_S)
+        # Functions that run in the background print no metrics lines into the console unless asked to.
+        background = {"POWERTOOLS_METRICS_DISABLED": "true"} | env
+        slack_env = background | ({"SLACK_WEBHOOK_URL": config.slack_webhook_url} if config.slack_webhook_url else {})
+        self.alerts = AlertBridge(self.aws, slack_env, self.say).start()
+        self.schedule = Schedule(config.windows_period_s, background, self.say).start()
+        self._exit.callback(self._stop_functions)
+
+    def _stop_functions(self) -> None:
+        """Every function's workers at once: each gets the same few seconds to finish, not one after the other."""
+        parts = (part for part in (self.schedule, self.alerts, self.gateway) if part is not None)
+        stopping = [threading.Thread(target=part.stop, args=(STOP_GRACE_S,)) for part in parts]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+
+    def _alerts_env(self) -> dict[str, str]:
+        """The functions reach SNS and SSM on the local server, as AWS_ENDPOINT_URL_* tells boto3 to."""
+        assert self.aws is not None
+        endpoint = self.aws.endpoint
+        return {
+            "AWS_ENDPOINT_URL_SNS": endpoint,
+            "AWS_ENDPOINT_URL_SSM": endpoint,
+            "AWS_ENDPOINT_URL_SQS": endpoint,
+            "ALERTS_TOPIC_ARN": self.aws.topic_arn,
+        }
 
     def stop(self) -> None:
         self._exit.close()
@@ -223,6 +285,12 @@ class LocalStack:
             return "the API server thread ended"
         if self.simulator is not None and not self.simulator.serving:
             return "the OpenRouter simulator's server thread ended"
+        if self.aws is not None and not self.aws.serving:
+            return "the local SNS/SSM server thread ended"
+        if self.alerts is not None and not self.alerts.serving:
+            return "the alert delivery thread ended"
+        if self.schedule is not None and not self.schedule.serving:
+            return "the windows schedule thread ended"
         return None
 
     def watch(self, every_s: float = 0.25) -> str:
@@ -259,6 +327,10 @@ class LocalStack:
         return provision_tenant(components.directory, components.ledger, tenant, policy, config.tenant_key)
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
 def _stop_requested(signum: int, frame: FrameType | None) -> None:
     # Stopping takes a few seconds at most (STOP_GRACE_S); a second Ctrl-C must not cut it short and leave workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -271,11 +343,15 @@ def _banner(stack: LocalStack) -> str:
     snapshot = stack.ledger().snapshot(config.tenant_id)
     llm = f"simulator at {stack.simulator.base_url}" if stack.simulator else config.openrouter_base_url
     llm = llm or "OpenRouter (OPENROUTER_API_KEY)"
+    slack = "SLACK_WEBHOOK_URL" if config.slack_webhook_url else "none (set SLACK_WEBHOOK_URL); alerts print here"
     return f"""
 spendrail local stack
   API        {stack.url}  (POST /v1/chat)
   DynamoDB   {stack.dynamodb_endpoint}  (dynalite, data in {config.data_dir})
   LLM        {llm}
+  Alerts     SNS topic {stack.aws.topic_arn if stack.aws else ""}
+             at {stack.aws.endpoint if stack.aws else ""} (also SSM); Slack: {slack}
+  Windows    the windows function every {config.windows_period_s:g} s
   tenant     {config.tenant_id}: {snapshot.state.value}, daily ${nanos_to_usd(snapshot.daily.spent):f} of \
 ${nanos_to_usd(snapshot.daily.cap):f} spent
   key        {stack.tenant_key}

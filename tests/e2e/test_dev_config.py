@@ -35,3 +35,11 @@ def test_an_openrouter_base_url_is_honoured_without_a_key() -> None:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                 assert response.status == 200
         assert [r["path"] for r in elsewhere.requests] == ["/api/v1/embeddings", "/api/v1/chat/completions"]
+
+
+def test_make_dev_reads_its_alert_settings() -> None:
+    hook = "https://hooks.slack.com/services/T/B/x"
+    config = StackConfig.from_env({"LOCAL_AWS_PORT": "4599", "SLACK_WEBHOOK_URL": hook, "WINDOWS_PERIOD_SECONDS": "5"})
+    assert (config.aws_port, config.slack_webhook_url, config.windows_period_s) == (4599, hook, 5.0)
+    defaults = StackConfig.from_env({})
+    assert (defaults.aws_port, defaults.slack_webhook_url, defaults.windows_period_s) == (4566, "", 30.0)

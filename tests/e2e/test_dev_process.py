@@ -58,6 +58,7 @@ class Dev:
             "PORT": str(free_port()),
             "DYNAMODB_PORT": str(free_port()),
             "OPENROUTER_SIM_PORT": str(free_port()),
+            "LOCAL_AWS_PORT": str(free_port()),
             "LOCAL_DATA_DIR": str(data_dir),
             "LOCAL_INSTANCES": "2",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -233,6 +234,9 @@ def port_in_use() -> Iterator[int]:
         ("PORT", "in use", "already in use"),
         ("DYNAMODB_PORT", "in use", "already in use"),
         ("OPENROUTER_SIM_PORT", "in use", "already in use"),
+        ("LOCAL_AWS_PORT", "in use", "already in use"),
+        ("WINDOWS_PERIOD_SECONDS", "0", "WINDOWS_PERIOD_SECONDS must be a number of seconds"),
+        ("SLACK_WEBHOOK_URL", "hooks.slack.com/services/T/B/secret", "SLACK_WEBHOOK_URL must be an http(s) URL"),
     ],
 )
 def test_a_bad_setting_gets_one_clear_line_and_no_traceback(
@@ -256,3 +260,17 @@ def test_a_stopped_server_thread_is_reported_as_a_dead_part() -> None:
         assert stack.watch() == "the OpenRouter simulator's server thread ended"
         stack.gateway.stop()
         assert stack.watch() == "the API server thread ended"
+
+
+def test_a_dead_alerts_part_is_reported() -> None:
+    """The local SNS/SSM server, the alert delivery and the windows schedule are watched too."""
+    config = StackConfig(port=0, dynamodb_port=0, instances=1, env={"POWERTOOLS_LOG_LEVEL": "WARNING"})
+    with LocalStack(config, say=lambda line: None) as stack:
+        assert stack.failure() is None
+        assert stack.schedule is not None and stack.alerts is not None and stack.aws is not None
+        stack.schedule.stop()
+        assert stack.watch() == "the windows schedule thread ended"
+        stack.alerts.stop()
+        assert stack.watch() == "the alert delivery thread ended"
+        stack.aws.stop()
+        assert stack.watch() == "the local SNS/SSM server thread ended"

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -47,11 +48,13 @@ class FakeSlack:
         with self._lock:
             return [post for post in self.posts if post.path == path]
 
-    def wait_for(self, count: int, timeout: float = 30.0, path: str | None = None) -> list[Post]:
-        """Until `count` posts (to `path`, or anywhere) have arrived; polls with a deadline."""
+    def wait_for(
+        self, count: int, where: Callable[[Post], bool] = lambda post: True, timeout: float = 30.0
+    ) -> list[Post]:
+        """Until `count` posts that match `where` have arrived; polls with a deadline."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while len(got := [p for p in self.posts if path in (None, p.path)]) < count:
+            while len(got := [post for post in self.posts if where(post)]) < count:
                 left = deadline - time.monotonic()
                 assert left > 0, f"{len(got)} of {count} Slack posts arrived: {[p.headline for p in got]}"
                 self._lock.wait(left)
