@@ -221,7 +221,7 @@ def test_a_settle_that_cannot_be_written_keeps_the_answer_and_leaves_the_hold_to
     from spendrail.errors import LedgerUnavailableError
 
     class SettleDown(InMemoryLedger):
-        def settle(self, hold, actual, *, saved=0, in_doubt=0):  # type: ignore[no-untyped-def]
+        def settle(self, hold, actual, **_):  # type: ignore[no-untyped-def]
             raise LedgerUnavailableError("DynamoDB stalled")
 
     down = SettleDown(clock=clock)

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
+from spendrail.alerts.model import Alert
+from spendrail.alerts.port import AlertSink
 from spendrail.deadline import Deadline
 from spendrail.errors import (
     BudgetBusyError,
@@ -62,12 +64,14 @@ class BudgetGate:
         ledger: BudgetLedger,
         catalog: PricingCatalog,
         *,
+        alerts: AlertSink | None = None,
         busy_wait_seconds: float = 1.5,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._ledger = ledger
         self._catalog = catalog
+        self._alerts = alerts
         self._busy_wait = busy_wait_seconds
         self._clock = clock
         self._sleep = sleep
@@ -95,6 +99,7 @@ class BudgetGate:
             chosen = route(self._catalog, use_case, state)
             amount = extra + worst_case_nanos(self._catalog, chosen.candidates, texts, max_tokens)
             result = self._ledger.reserve(tenant.tenant_id, amount, hold_id=request_id)
+            self._announce(result.alerts, deadline)  # a hard stop is claimed by a refusal: told before the 429
             fresh = result.state
             self._last_state[tenant.tenant_id] = fresh
             if result.hold is not None:
@@ -113,11 +118,20 @@ class BudgetGate:
             self._sleep(pause)  # backing off while holds in flight settle; not test synchronization
             pause = min(pause * 2, _LONGEST_PAUSE_SECONDS)
 
-    def settle(self, hold: Hold, cost: int, *, saved: int = 0, in_doubt: int = 0) -> SettleResult | None:
+    def settle(
+        self,
+        hold: Hold,
+        cost: int,
+        *,
+        saved: int = 0,
+        in_doubt: int = 0,
+        downgraded: bool = False,
+        deadline: Deadline | None = None,
+    ) -> SettleResult | None:
         """Record what the request cost. None when the ledger cannot be reached: the hold stays and is reclaimed
         later, charged in full as in doubt, so the money is never undercounted (and the shopper keeps the answer)."""
         try:
-            settled = self._ledger.settle(hold, cost, saved=saved, in_doubt=in_doubt)
+            settled = self._ledger.settle(hold, cost, saved=saved, in_doubt=in_doubt, downgraded=downgraded)
         except StoreUnavailableError:
             logger.error(
                 "settle failed: the hold stays and is charged in doubt when reclaimed",
@@ -125,9 +139,18 @@ class BudgetGate:
             )
             return None
         self._last_state[hold.tenant_id] = settled.snapshot.state
+        if deadline is not None:
+            self._announce(settled.alerts, deadline)
         return settled
 
-    def close_failed(self, hold: Hold, exc: UpstreamError, spent_before: int, in_doubt_before: int) -> Closed:
+    def _announce(self, alerts: Sequence[Alert], deadline: Deadline) -> None:
+        """Hand the alerts this request claimed to the sink (bounded, never raising); the outbox keeps the rest."""
+        if alerts and self._alerts is not None:
+            self._alerts.deliver(alerts, deadline)
+
+    def close_failed(
+        self, hold: Hold, exc: UpstreamError, spent_before: int, in_doubt_before: int, deadline: Deadline
+    ) -> Closed:
         """Close the hold of a failed LLM call: the cost it reported (or its tokens at list price), else the rest of
         the hold in doubt when the provider may have billed it, else nothing more.
 
@@ -139,7 +162,9 @@ class BudgetGate:
             cost += known
         elif exc.usage is not None or exc.in_doubt:
             cost, doubt = hold.amount, in_doubt_before + hold.amount - spent_before
-        self.settle(hold, cost, in_doubt=doubt)
+        self.settle(hold, cost, in_doubt=doubt, deadline=deadline)
+        if exc.kind == "credits" and self._alerts is not None:
+            self._alerts.provider_out_of_credits(deadline)  # the operator's account, not this tenant's budget
         return Closed(cost, doubt)
 
     def _reported_cost(self, exc: UpstreamError) -> int | None:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
+from spendrail.alerts.port import AlertSink
 from spendrail.cache.model import CacheScope
 from spendrail.cache.semantic import EmbeddedPrompt, SemanticCache
 from spendrail.cache.service import SimilarAnswer
@@ -41,6 +42,7 @@ class _Call:
     """One question on its way through the service."""
 
     question: Question
+    deadline: Deadline  # the request's; the LLM's share of it is derived when the model is called
     started: float
     messages: tuple[Message, ...]
     max_tokens: int
@@ -56,6 +58,7 @@ class ChatService:
         *,
         cache: SemanticCache | None = None,
         profiles: Profiles | None = None,
+        alerts: AlertSink | None = None,
         busy_wait_seconds: float = 1.5,
         llm_timeout_seconds: float = 12.0,
         clock: Callable[[], datetime] = utcnow,
@@ -67,12 +70,14 @@ class ChatService:
         self._catalog = catalog
         self._cache = cache
         self._profiles = profiles or Profiles(None)
-        self._budget = BudgetGate(ledger, catalog, busy_wait_seconds=busy_wait_seconds, clock=clock, sleep=sleep)
+        self._budget = BudgetGate(
+            ledger, catalog, alerts=alerts, busy_wait_seconds=busy_wait_seconds, clock=clock, sleep=sleep
+        )
         self._llm_timeout = llm_timeout_seconds
         self._monotonic = monotonic
 
     def answer(self, question: Question, deadline: Deadline) -> Answer:
-        call = self._prepare(question)
+        call = self._prepare(question, deadline)
         cache, scope = self._cache, call.scope
         if cache is not None and scope is not None:
             exact = cache.exact(scope, question.prompt)
@@ -98,12 +103,12 @@ class ChatService:
                 similar = self._similar(cache, scope, question, embedded)
             except BaseException:
                 # Not an answer we can give (a missing secret, a bug): close the hold with what is known to be spent.
-                self._budget.settle(admitted.hold, embedded.cost, in_doubt=embedded.in_doubt)
+                self._budget.settle(admitted.hold, embedded.cost, in_doubt=embedded.in_doubt, deadline=deadline)
                 raise
             if similar is not None:
                 entry = similar.entry
                 settled = self._budget.settle(
-                    admitted.hold, embedded.cost, saved=entry.cost_nanos, in_doubt=embedded.in_doubt
+                    admitted.hold, embedded.cost, saved=entry.cost_nanos, in_doubt=embedded.in_doubt, deadline=deadline
                 )
                 snapshot, crossings = self._after(admitted, settled)
                 return self._cached(
@@ -119,7 +124,7 @@ class ChatService:
         threshold = self._profiles.of(question.tenant).cache_threshold
         return cache.similar(scope, question.prompt, embedded.vector, threshold)
 
-    def _prepare(self, question: Question) -> _Call:
+    def _prepare(self, question: Question, deadline: Deadline) -> _Call:
         wanted = use_case(self._catalog, question.use_case)
         max_tokens = question.max_tokens or wanted.default_max_tokens
         if max_tokens > wanted.max_tokens_limit:
@@ -129,9 +134,9 @@ class ChatService:
         if self._cache is not None:
             profile = self._profiles.of(question.tenant)
             scope = self._cache.scope(profile, question.use_case, question.prompt, has_history=bool(question.history))
-        return _Call(question, self._monotonic(), messages, max_tokens, scope)
+        return _Call(question, deadline, self._monotonic(), messages, max_tokens, scope)
 
-    def _generate(self, call: _Call, admitted: Admitted, embedded: EmbeddedPrompt, deadline: Deadline) -> Answer:
+    def _generate(self, call: _Call, admitted: Admitted, embedded: EmbeddedPrompt, llm_deadline: Deadline) -> Answer:
         """The cache had nothing: call the model, settle the embedding and the answer together, keep the answer."""
         question, chosen, hold = call.question, admitted.route, admitted.hold
         request = CompletionRequest(
@@ -143,16 +148,19 @@ class ChatService:
             question.request_id,
         )
         try:
-            completion = self._llm.complete(request, deadline)
+            completion = self._llm.complete(request, llm_deadline)
         except UpstreamError as exc:
-            self._budget.close_failed(hold, exc, embedded.cost, embedded.in_doubt)
+            self._budget.close_failed(hold, exc, embedded.cost, embedded.in_doubt, call.deadline)
             raise
-        except BaseException:
-            self._budget.settle(hold, embedded.cost, in_doubt=embedded.in_doubt)  # only the embedding was billed
+        except BaseException:  # only the embedding was billed
+            self._budget.settle(hold, embedded.cost, in_doubt=embedded.in_doubt, deadline=call.deadline)
             raise
         answer_cost, answer_doubt = self._cost(completion, hold.amount - embedded.cost)
         cost, in_doubt = embedded.cost + answer_cost, embedded.in_doubt + answer_doubt
-        settled = self._budget.settle(hold, cost, in_doubt=in_doubt)  # one write: the embedding and the answer
+        # One write records the embedding and the answer.
+        settled = self._budget.settle(
+            hold, cost, in_doubt=in_doubt, downgraded=chosen.downgraded, deadline=call.deadline
+        )
         # A settle that could not be written means DynamoDB is down: a cache write would only wait for it again.
         keep = settled is not None and embedded.vector is not None and call.scope is not None
         if keep and self._keepable(completion):
