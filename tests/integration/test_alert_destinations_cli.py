@@ -93,3 +93,37 @@ def test_an_unknown_tenant_or_address_is_refused(aws: dict[str, Any], capsys: py
     assert cli.main(["alerts", "acme", "--email", "not-an-address"]) == 2
     assert "not an e-mail address" in capsys.readouterr().err
     assert email_subscriptions(aws) == []
+
+
+def test_removing_destinations_that_do_not_exist_is_fine(
+    aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["alerts", "acme", "--no-email", "--no-slack"]) == 0
+    assert "e-mail  none" in capsys.readouterr().out
+
+
+def test_without_a_topic_the_email_is_refused_with_the_setting_to_fix(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ALERTS_TOPIC_ARN", aws["topic"].replace(":alerts", ":gone"))
+    assert cli.main(["alerts", "acme", "--email", "ops@acme.example"]) == 2
+    assert "SNS did not subscribe the address" in capsys.readouterr().err
+    monkeypatch.delenv("ALERTS_TOPIC_ARN")
+    assert cli.main(["alerts", "acme", "--email", "ops@acme.example"]) == 2
+    assert "ALERTS_TOPIC_ARN" in capsys.readouterr().err
+
+
+def test_an_unreachable_ssm_is_an_error_that_names_the_parameter_not_the_url(
+    aws: dict[str, Any], stalled_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spendrail.errors import SecretUnavailableError
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", stalled_endpoint)
+    webhooks = Components(Settings.from_env()).slack_webhooks
+    with pytest.raises(SecretUnavailableError, match="/spendrail/tenants/acme/slack-webhook") as read:
+        webhooks.tenant("acme")
+    with pytest.raises(SecretUnavailableError) as written:
+        webhooks.put_tenant("acme", WEBHOOK)
+    with pytest.raises(SecretUnavailableError):
+        webhooks.delete_tenant("acme")
+    assert WEBHOOK not in str(read.value) + str(written.value)
