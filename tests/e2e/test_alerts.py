@@ -32,10 +32,10 @@ class AlertStack(Stack):
         SnsAlertPublisher(self.stack.aws.client("sns"), self.stack.aws.topic_arn).publish(alert)
         return start
 
-    def walk(self, tenant: str, key: str) -> int:
-        """Distinct questions until the budget refuses; how many were answered."""
+    def walk(self, tenant: str, key: str, first: int = 0) -> int:
+        """Distinct questions (numbered from `first`) until the budget refuses; how many were answered."""
         for n in range(200):
-            reply = post(self.url, key, question(n))
+            reply = post(self.url, key, question(first + n))
             if reply.status == 429:
                 return n
             assert reply.status == 200, reply.body
@@ -116,11 +116,6 @@ def test_the_windows_function_runs_on_its_short_period(alert_stack: AlertStack) 
     assert not [line for line in alert_stack.console if line.startswith("windows function")], alert_stack.console
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the chat path publishes no alerts until ChatService is wired to AlertDelivery (issue 8, in progress); "
-    "remove this marker when it is",
-)
 def test_a_budget_walk_alerts_soft_cap_degraded_and_hard_stop_once_each_in_order(alert_stack: AlertStack) -> None:
     key = alert_stack.tenant("walker", BudgetPolicy(daily_cap_usd="0.001", monthly_cap_usd="1"))
     answered = alert_stack.walk("walker", key)
@@ -129,7 +124,9 @@ def test_a_budget_walk_alerts_soft_cap_degraded_and_hard_stop_once_each_in_order
     assert [p.alert_id.split("/")[1] for p in posts] == ["soft_cap", "degraded", "hard_stop"]
     print(f"\nbudget walk: {answered} answers, then 429; Slack got {[p.headline for p in posts]}")
 
-    # The same window again: refused from the first question, and not one more alert.
-    assert alert_stack.walk("walker", key) == 0
+    # The same window again, with questions not asked before (a repeat would be a free exact cache hit, served even
+    # when stopped): it ends in a 429 at once or after a question small enough to fit what is left, and not one more
+    # alert is sent.
+    assert alert_stack.walk("walker", key, first=1000) <= 1
     delivered = wait_for_marker(alert_stack, "walker-marker")
     assert [p.alert_id for p in delivered if p.alert_id.startswith("walker/")] == [p.alert_id for p in posts]

@@ -191,6 +191,7 @@ class Alert:
             "capUsd": float(nanos_to_usd(self.cap_nanos)),
             "percent": float(self.percent),
             "resetsAt": self.resets_at.isoformat(),
+            "timezone": self.timezone,  # the IANA zone resetsAt is in, so a reader can name it (EST, not -05:00)
             "model": self.model,
             "at": datetime.fromtimestamp(self.at, UTC).isoformat(),
         }
