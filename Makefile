@@ -67,6 +67,7 @@ bench: install
 	$(BIN)/python -m benchmarks.chat_overhead
 	$(BIN)/python -m benchmarks.cache_lookup
 	$(BIN)/python -m benchmarks.fault_timing
+	$(BIN)/python -m benchmarks.windows_run
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .aws-sam

@@ -173,7 +173,7 @@ def validate(body: Any, catalog: PricingCatalog) -> tuple[list[ModelPrice], int 
 
 
 class OpenRouterSimulator:
-    """A loopback HTTP server speaking OpenRouter's chat-completions, embeddings and models endpoints."""
+    """A loopback HTTP server speaking OpenRouter's chat-completions, embeddings, models and key endpoints."""
 
     def __init__(self, catalog: PricingCatalog | None = None, *, port: int = 0) -> None:
         self.catalog = catalog if catalog is not None else PricingCatalog.load()
@@ -182,6 +182,7 @@ class OpenRouterSimulator:
         self._requests: list[dict[str, Any]] = []
         self._faults: deque[Fault] = deque()
         self._ids = itertools.count(1)
+        self._billed = 0  # nano-USD of every answer generated, told or not: the key's usage (GET /api/v1/key)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -253,6 +254,32 @@ class OpenRouterSimulator:
         with self._lock:
             return self._faults.popleft() if self._faults else None
 
+    def bill(self, nanos: int) -> None:
+        """Charge the key `nanos` (what each answer costs; a test may add usage that came from elsewhere)."""
+        with self._lock:
+            self._billed += nanos
+
+    @property
+    def billed_nanos(self) -> int:
+        with self._lock:
+            return self._billed
+
+    def key_info(self) -> dict[str, Any]:
+        """GET /api/v1/key: the key's usage in USD credits, all time, as OpenRouter reports it (no limit set)."""
+        usage = float(nanos_to_usd(self.billed_nanos))
+        return {
+            "data": {
+                "label": "sk-or-v1-sim...",
+                "usage": usage,
+                "usage_daily": usage,
+                "usage_weekly": usage,
+                "usage_monthly": usage,
+                "limit": None,
+                "limit_remaining": None,
+                "is_free_tier": False,
+            }
+        }
+
     def wait(self, seconds: float) -> bool:
         """Sleep for a delay fault; True if stop() interrupted it."""
         return self._stopping.wait(seconds)
@@ -279,6 +306,7 @@ class OpenRouterSimulator:
         }
         if kind == "no_cost":
             del usage["cost"]
+        self.bill(used.cost_nanos(prompt, completion))  # billed whether or not the answer says so
         with self._lock:
             number = next(self._ids)
         choice = {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": finish}
@@ -325,6 +353,7 @@ class OpenRouterSimulator:
         }
         if kind == "no_cost":
             del usage["cost"]
+        self.bill(model.cost_nanos(tokens, 0))
         with self._lock:
             number = next(self._ids)
         answer = {"id": f"embd-sim-{number}", "object": "list", "data": data, "model": model.id, "usage": usage}
@@ -375,6 +404,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._record(None)
         if self.path == f"{API_PREFIX}/models":
             self._send_json(200, self.sim.models_listing())
+        elif self.path == f"{API_PREFIX}/key":
+            status, payload = self._answer(lambda *_: self.sim.key_info(), None, None, None)
+            self._send_json(status, payload)
         else:
             self._send_json(404, error_body(404, f"no route for GET {self.path}"))
 

@@ -13,8 +13,10 @@ from spendrail.alerts.port import AlertOutbox
 from spendrail.errors import InvalidInputError, TenantNotFoundError
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.ledger.memory import InMemoryLedger
-from spendrail.ledger.model import Hold, Refusal
+from spendrail.ledger.model import Hold, Refusal, WindowName
 from spendrail.ledger.port import BudgetLedger
+from spendrail.ledger.summary import WindowSummary
+from spendrail.ledger.upkeep import Baseline, LedgerUpkeep
 from spendrail.policy import BudgetPolicy
 from spendrail.state import BudgetState
 from spendrail.windows import WindowKeys
@@ -44,6 +46,10 @@ def ledger(make_ledger: MakeLedger) -> BudgetLedger:
 
 class ListedOutbox(AlertOutbox, Protocol):
     def pending_alerts(self, tenant_id: str) -> tuple[Alert, ...]: ...
+
+
+class WithHistory(Protocol):
+    def history(self, tenant_id: str, window: WindowName = "daily", limit: int = 30) -> list[WindowSummary]: ...
 
 
 def outbox_of(ledger: BudgetLedger) -> ListedOutbox:
@@ -607,3 +613,92 @@ def test_an_operator_alert_is_recorded_once_per_id(ledger: BudgetLedger, clock: 
     assert not outbox.claim_operator_alert(alert)  # still once, after it was delivered
     next_hour = Alert(AlertKind.PROVIDER_CREDITS, OPERATOR, "hourly", "2026-11-28T13", 0, 0, alert.at + 3600)
     assert outbox.claim_operator_alert(next_hour)
+
+
+# ---- history: what each window counts, and its summary once it closes (issue 8) ------------------------------
+
+
+def test_each_window_counts_requests_cache_hits_downgrades_and_doubt_for_its_history(
+    ledger: BudgetLedger, clock: Clock
+) -> None:
+    ledger.put_policy("shop", policy())
+    ledger.settle(admit(ledger, 10 * CENT), 8 * CENT)
+    ledger.settle(admit(ledger, 10 * CENT), 1, saved=3 * CENT)  # a semantic hit: the embedding cost 1 nano-USD
+    downgraded = admit(ledger, 10 * CENT)
+    ledger.settle(downgraded, 5 * CENT, downgraded=True)
+    ledger.settle(downgraded, 5 * CENT, downgraded=True)  # a replay counts nothing
+    ledger.release(admit(ledger, 10 * CENT))  # a failed call is a request too
+    ledger.record_savings("shop", 2 * CENT)  # an exact hit
+    ledger.settle(admit(ledger, 80 * CENT), 70 * CENT, in_doubt=70 * CENT)  # timed out: 83% of the day spent
+    admit(ledger, 5 * CENT)  # dies: charged in doubt by the sweep
+    clock.advance(seconds=TTL)
+    ledger.reclaim_stale_holds()
+    clock.advance(days=1)
+    assert ledger.history("shop") == [
+        WindowSummary(
+            "shop", "daily", "2026-11-28", USD, 88 * CENT + 1, 7, 2, 5 * CENT, 1, BudgetState.WARNED, 75 * CENT
+        )
+    ]
+    assert ledger.history("shop", "monthly") == []  # November is still open
+
+
+def test_a_closed_months_summary_and_a_quiet_days_absence(ledger: BudgetLedger, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    ledger.put_policy("shop", policy())
+    ledger.settle(admit(ledger, 10 * CENT), 4 * CENT)
+    clock.advance(days=1)
+    ledger.settle(admit(ledger, 10 * CENT), 6 * CENT, downgraded=True)
+    clock.advance(days=2)  # December 2: nothing happened on December 1
+    assert [(s.key, s.spent, s.requests) for s in ledger.history("shop")] == [
+        ("2026-11-30", 6 * CENT, 1),
+        ("2026-11-29", 4 * CENT, 1),
+    ]
+    [november] = ledger.history("shop", "monthly")
+    assert (november.key, november.spent, november.requests, november.downgrades) == ("2026-11", 10 * CENT, 2, 1)
+    assert november.highest is BudgetState.ACTIVE
+    assert [s.key for s in ledger.history("shop", limit=1)] == ["2026-11-30"]
+
+
+# ---- the scheduled run's side: reconciliation's records (issue 8) ----------------------------------------------
+
+
+def upkeep_of(ledger: BudgetLedger) -> LedgerUpkeep:
+    assert isinstance(ledger, DynamoDBLedger | InMemoryLedger)
+    return ledger.upkeep()
+
+
+def test_spend_totals_count_every_tenants_all_time_spend_and_doubt(ledger: BudgetLedger, clock: Clock) -> None:
+    for tenant in ("a", "b", "c"):
+        ledger.put_policy(tenant, policy())
+    ledger.settle(admit(ledger, 30 * CENT, "a"), 20 * CENT)
+    ledger.settle(admit(ledger, 30 * CENT, "b"), 30 * CENT, in_doubt=30 * CENT)
+    clock.advance(days=40)  # the windows are long gone; the all-time totals are not
+    ledger.settle(admit(ledger, 10 * CENT, "a"), 5 * CENT)
+    totals = upkeep_of(ledger).spend_totals()
+    assert (totals.spent, totals.in_doubt, totals.tenants) == (55 * CENT, {"b": 30 * CENT}, 3)
+
+
+def test_the_reconciliation_baseline_moves_once_from_where_it_was(ledger: BudgetLedger) -> None:
+    upkeep = upkeep_of(ledger)
+    assert upkeep.baseline() is None
+    first = Baseline(usage=5, ledger=4, at=100)
+    assert upkeep.move_baseline(None, first)
+    assert not upkeep.move_baseline(None, Baseline(6, 6, 200))  # another run started from nothing too
+    assert upkeep.move_baseline(first, Baseline(7, 7, 300))
+    assert not upkeep.move_baseline(first, Baseline(8, 8, 400))  # another run already moved it
+    assert upkeep.baseline() == Baseline(7, 7, 300)
+
+
+@pytest.mark.parametrize("give_back", [False, True])
+def test_doubt_is_confirmed_or_given_back_where_it_is_counted(ledger: BudgetLedger, give_back: bool) -> None:
+    ledger.put_policy("shop", policy())
+    ledger.settle(admit(ledger, 40 * CENT), 40 * CENT, in_doubt=25 * CENT)
+    upkeep = upkeep_of(ledger)
+    assert not upkeep.resolve_doubt("shop", 24 * CENT, give_back=give_back)  # not what is in doubt: left alone
+    assert upkeep.resolve_doubt("shop", 25 * CENT, give_back=give_back)
+    daily = ledger.snapshot("shop").daily
+    spent = 15 * CENT if give_back else 40 * CENT
+    assert (daily.spent, daily.in_doubt, daily.remaining) == (spent, 0, USD - spent)
+    assert ledger.snapshot("shop").monthly.spent == spent
+    assert upkeep.spend_totals().spent == spent
+    assert not upkeep.resolve_doubt("shop", 25 * CENT, give_back=give_back)  # once

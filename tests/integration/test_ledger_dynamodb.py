@@ -227,36 +227,3 @@ def test_the_sweeper_reads_only_tenants_that_may_hold_budget(
     report = ledger.reclaim_stale_holds()
     assert report.tenants_checked == 1  # the idle tenants are never touched
     assert ledger.reclaim_stale_holds().tenants_checked == 0  # an empty tenant leaves the index
-
-
-def test_the_scheduled_function_reclaims_stale_holds(
-    moto_dynamodb: Any, monkeypatch: pytest.MonkeyPatch, clock: Clock
-) -> None:
-    import importlib
-    import sys
-    from pathlib import Path
-
-    monkeypatch.setenv("BUDGET_TABLE_NAME", "budget")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Spendrail")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "functions" / "windows"))
-    sys.modules.pop("app", None)
-    app = importlib.import_module("app")
-    worker = DynamoDBLedger(moto_dynamodb, "budget", clock=clock)
-    worker.put_policy("shop", POLICY)
-    worker.reserve("shop", 30 * CENT)  # the request dies here
-    clock.advance(minutes=6)
-    monkeypatch.setattr(app, "ledger", DynamoDBLedger(moto_dynamodb, "budget", clock=clock))
-
-    class Context:
-        function_name, memory_limit_in_mb, invoked_function_arn, aws_request_id = (
-            "windows",
-            128,
-            "arn:x",
-            "r1",
-        )
-
-    result = app.lambda_handler({}, Context())
-    assert result["holds_reclaimed"] == 1 and result["nanos_in_doubt"] == 30 * CENT
-    daily = worker.snapshot("shop").daily
-    assert (daily.held, daily.spent, daily.in_doubt) == (0, 30 * CENT, 30 * CENT)

@@ -18,6 +18,8 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.config import Config
 from pydantic import SecretStr
 
+from spendrail.alerts.delivery import AlertDelivery
+from spendrail.alerts.details import AlertDetails
 from spendrail.alerts.once import IdempotentPosts
 from spendrail.alerts.slack import SlackAlerts
 from spendrail.alerts.slack_http import SlackWebhookClient
@@ -30,11 +32,14 @@ from spendrail.cache.dynamodb import DynamoDBCacheStore
 from spendrail.cache.semantic import SemanticCache
 from spendrail.cache.service import AnswerCache
 from spendrail.chat.service import ChatService
+from spendrail.closing.reconcile import Reconciler, Tolerance
+from spendrail.closing.run import WindowsRun
 from spendrail.dynamo.call import DynamoCall
 from spendrail.errors import SecretUnavailableError
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.llm.helicone import HeliconeLogger, LoggedLLM
 from spendrail.llm.openrouter import OpenRouterClient
+from spendrail.llm.openrouter_account import OpenRouterAccount
 from spendrail.llm.port import Embedder, LLMClient
 from spendrail.policy import BudgetPolicy
 from spendrail.pricing import PricingCatalog
@@ -174,6 +179,22 @@ class Components:
             busy_wait_seconds=self.settings.busy_wait_seconds,
             llm_timeout_seconds=self.settings.llm_timeout_seconds,
         )
+
+    def windows_run(self) -> WindowsRun:
+        """The scheduled windows run (functions/windows): its ledger on a client pooled for its worker threads, the
+        alerts topic, and OpenRouter's account endpoint for reconciliation (docs/windows.md)."""
+        settings = self.settings
+        pooled = Config(max_pool_connections=settings.windows_workers + 2)
+        client: DynamoDBClient = self._dynamodb or boto3.client("dynamodb", config=_DYNAMODB.merge(pooled))
+        ledger = DynamoDBLedger(client, settings.budget_table_name, hold_ttl_seconds=settings.hold_ttl_seconds)
+        delivery = AlertDelivery(self.alert_publisher, ledger, enrich=AlertDetails(self.catalog))
+        reconciler = None
+        if settings.reconcile_enabled:
+            key = secret(settings.openrouter_api_key_param, settings.openrouter_api_key)
+            tolerance = Tolerance(settings.reconcile_tolerance_usd, settings.reconcile_tolerance_percent)
+            account = OpenRouterAccount(key, settings.openrouter_base_url)
+            reconciler = Reconciler(ledger.upkeep(), ledger, account, tolerance=tolerance)
+        return WindowsRun(ledger.upkeep(), delivery, reconciler=reconciler, workers=settings.windows_workers)
 
     def chat_endpoint(self, logger: Logger, metrics: Metrics) -> ChatEndpoint:
         settings = self.settings

@@ -174,3 +174,10 @@ class SlackUnavailableError(SpendrailError):
 
 class SubscriptionError(SpendrailError):
     """SNS refused or could not take a change to a tenant's alert subscriptions (the operator CLI says which)."""
+
+
+# ---- the scheduled windows run -------------------------------------------------------------------------------
+
+
+class ProviderAccountError(SpendrailError):
+    """OpenRouter's account endpoint (GET /key) could not tell the key's usage: reconciliation waits a run."""

@@ -19,6 +19,12 @@ class Settings(BaseModel):
     # so only holds of requests that died are reclaimed; and those block a budget for less than a minute.
     # The ledger's own default (ledger.model.DEFAULT_HOLD_TTL_SECONDS) and template.yaml's agree; a test holds them.
     hold_ttl_seconds: int = Field(default=45, alias="HOLD_TTL_SECONDS", ge=35, le=900)
+    # The scheduled windows run (docs/windows.md): tenants worked on at once, and reconciliation's tolerance, the
+    # larger of an amount and a percentage of the period's spend. Off when the key is shared with other software.
+    windows_workers: int = Field(default=16, alias="WINDOWS_WORKERS", ge=1, le=64)
+    reconcile_enabled: bool = Field(default=True, alias="RECONCILE_ENABLED")
+    reconcile_tolerance_usd: Decimal = Field(default=Decimal("0.01"), alias="RECONCILE_TOLERANCE_USD", ge=0)
+    reconcile_tolerance_percent: Decimal = Field(default=Decimal(1), alias="RECONCILE_TOLERANCE_PERCENT", ge=0, le=100)
 
     tenant_table_name: str = Field(default="spendrail-tenants", alias="TENANT_TABLE_NAME", min_length=3)
     idempotency_table_name: str = Field(default="spendrail-idempotency", alias="IDEMPOTENCY_TABLE_NAME", min_length=3)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -197,15 +197,9 @@ class InMemoryLedger:
         charged = []
         for hold_id, stored in list(tenant.holds.items()):
             if stored.reclaimed_at is None and stored.hold.expires_at <= now:
+                # Charged like a settle of its whole hold in doubt: the dead request is counted as a request too.
                 tenant.charge(stored, stored.hold.amount, 0, stored.hold.amount, False, now)
                 tenant.holds[hold_id] = StoredHold(stored.hold, now)
-                for window, key in zip(
-                    tenant.windows, (stored.hold.windows.day, stored.hold.windows.month), strict=True
-                ):
-                    if window.key == key:
-                        window.req += 1  # a dead request is a request too
-                    elif window.prev is not None and window.prev.key == key:
-                        window.prev = replace(window.prev, requests=window.prev.requests + 1)
                 charged.append(stored.hold.amount)
         return charged
 

@@ -1,0 +1,1 @@
+"""The scheduled windows run: close ended windows, sweep flagged tenants, project exhaustion, reconcile."""
