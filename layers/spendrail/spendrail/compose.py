@@ -176,9 +176,17 @@ class Components:
             self.catalog,
             cache=self.semantic_cache,
             profiles=Profiles(self.directory),
+            alerts=self.alert_delivery,
             busy_wait_seconds=self.settings.busy_wait_seconds,
             llm_timeout_seconds=self.settings.llm_timeout_seconds,
         )
+
+    @cached_property
+    def alert_delivery(self) -> AlertDelivery | None:
+        """Publishes claimed alerts to the topic; None when no topic is configured (they wait in the outbox)."""
+        if not self.settings.alerts_topic_arn:
+            return None
+        return AlertDelivery(self.alert_publisher, self.ledger, enrich=AlertDetails(self.catalog))
 
     def windows_run(self) -> WindowsRun:
         """The scheduled windows run (functions/windows): its ledger on a client pooled for its worker threads, the
