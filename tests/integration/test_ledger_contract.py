@@ -13,8 +13,8 @@ from spendrail.alerts.port import AlertOutbox
 from spendrail.errors import InvalidInputError, TenantNotFoundError
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.ledger.memory import InMemoryLedger
-from spendrail.ledger.model import Hold, Refusal, WindowName
-from spendrail.ledger.port import BudgetLedger
+from spendrail.ledger.model import Hold, Refusal
+from spendrail.ledger.port import BudgetHistory, BudgetLedger
 from spendrail.ledger.summary import WindowSummary
 from spendrail.ledger.upkeep import Baseline, LedgerUpkeep
 from spendrail.policy import BudgetPolicy
@@ -46,10 +46,6 @@ def ledger(make_ledger: MakeLedger) -> BudgetLedger:
 
 class ListedOutbox(AlertOutbox, Protocol):
     def pending_alerts(self, tenant_id: str) -> tuple[Alert, ...]: ...
-
-
-class WithHistory(Protocol):
-    def history(self, tenant_id: str, window: WindowName = "daily", limit: int = 30) -> list[WindowSummary]: ...
 
 
 def outbox_of(ledger: BudgetLedger) -> ListedOutbox:
@@ -634,12 +630,12 @@ def test_each_window_counts_requests_cache_hits_downgrades_and_doubt_for_its_his
     clock.advance(seconds=TTL)
     ledger.reclaim_stale_holds()
     clock.advance(days=1)
-    assert ledger.history("shop") == [
+    assert history_of(ledger).history("shop") == [
         WindowSummary(
             "shop", "daily", "2026-11-28", USD, 88 * CENT + 1, 7, 2, 5 * CENT, 1, BudgetState.WARNED, 75 * CENT
         )
     ]
-    assert ledger.history("shop", "monthly") == []  # November is still open
+    assert history_of(ledger).history("shop", "monthly") == []  # November is still open
 
 
 def test_a_closed_months_summary_and_a_quiet_days_absence(ledger: BudgetLedger, clock: Clock) -> None:
@@ -649,17 +645,22 @@ def test_a_closed_months_summary_and_a_quiet_days_absence(ledger: BudgetLedger, 
     clock.advance(days=1)
     ledger.settle(admit(ledger, 10 * CENT), 6 * CENT, downgraded=True)
     clock.advance(days=2)  # December 2: nothing happened on December 1
-    assert [(s.key, s.spent, s.requests) for s in ledger.history("shop")] == [
+    assert [(s.key, s.spent, s.requests) for s in history_of(ledger).history("shop")] == [
         ("2026-11-30", 6 * CENT, 1),
         ("2026-11-29", 4 * CENT, 1),
     ]
-    [november] = ledger.history("shop", "monthly")
+    [november] = history_of(ledger).history("shop", "monthly")
     assert (november.key, november.spent, november.requests, november.downgrades) == ("2026-11", 10 * CENT, 2, 1)
     assert november.highest is BudgetState.ACTIVE
-    assert [s.key for s in ledger.history("shop", limit=1)] == ["2026-11-30"]
+    assert [s.key for s in history_of(ledger).history("shop", limit=1)] == ["2026-11-30"]
 
 
 # ---- the scheduled run's side: reconciliation's records (issue 8) ----------------------------------------------
+
+
+def history_of(ledger: BudgetLedger) -> BudgetHistory:
+    assert isinstance(ledger, DynamoDBLedger | InMemoryLedger)
+    return ledger
 
 
 def upkeep_of(ledger: BudgetLedger) -> LedgerUpkeep:
@@ -702,3 +703,15 @@ def test_doubt_is_confirmed_or_given_back_where_it_is_counted(ledger: BudgetLedg
     assert ledger.snapshot("shop").monthly.spent == spent
     assert upkeep.spend_totals().spent == spent
     assert not upkeep.resolve_doubt("shop", 25 * CENT, give_back=give_back)  # once
+
+
+def test_operator_alerts_once_markers_are_forgotten_days_later(ledger: BudgetLedger, clock: Clock) -> None:
+    outbox, upkeep = outbox_of(ledger), upkeep_of(ledger)
+    at = int(clock.now.timestamp())
+    alert = Alert(AlertKind.PROVIDER_CREDITS, OPERATOR, "hourly", "2026-11-28T12", 0, 0, at)
+    assert outbox.claim_operator_alert(alert)
+    outbox.ack(alert)
+    upkeep.prune_operator(before=at)  # not older than that: kept
+    assert not outbox.claim_operator_alert(alert)
+    upkeep.prune_operator(before=at + 1)  # the operator's item does not grow with every hour's marker
+    assert outbox.claim_operator_alert(alert)

@@ -107,3 +107,18 @@ def test_items_written_before_the_outbox_and_the_counters_still_work(
     raw = moto_dynamodb.get_item(TableName="budget", Key=KEY)["Item"]
     assert int(raw["total_spent"]["N"]) == 85 * CENT
     assert list(ledger.upkeep().tenants_due(clock.now + timedelta(days=1))) == ["shop"]  # the roll put it there
+
+
+def test_an_item_from_before_the_roll_index_joins_it_at_its_first_sweep(
+    ledger: DynamoDBLedger, moto_dynamodb: Any, clock: Clock
+) -> None:
+    moto_dynamodb.update_item(TableName="budget", Key=KEY, UpdateExpression="REMOVE roll_at, roll_shard")
+    upkeep = ledger.upkeep()
+    tomorrow = clock.now + timedelta(days=1)
+    assert list(upkeep.tenants_due(tomorrow)) == []
+    hold = ledger.reserve("shop", CENT).hold  # flags it for a sweep
+    assert hold is not None
+    ledger.settle(hold, CENT)
+    ledger.reclaim_stale_holds()
+    assert list(upkeep.tenants_due(tomorrow)) == ["shop"]  # its day's end, in its zone
+    assert list(upkeep.tenants_due(clock.now)) == []

@@ -259,3 +259,69 @@ def test_a_run_stops_at_its_deadline_and_the_next_one_goes_on_from_the_indexes(s
     assert (second.windows_closed, second.deferred) == (15, [])
     assert run(Deadline.after(30, ticking)).tenants_reviewed == 0  # nothing left: every tenant left both indexes
     assert all(len(stack.ledger.history(f"t{n:02}")) == 1 for n in range(40))
+
+
+def test_a_summary_waits_for_a_request_still_running_over_midnight_and_includes_its_cost(stack: Stack) -> None:
+    stack.clock.now = utc(2026, 11, 28, 23, 59, 50)
+    stack.tenant("shop")
+    stack.spend("shop", 10 * CENT)
+    late = stack.ledger.reserve("shop", 20 * CENT).hold  # its LLM call runs over midnight
+    assert late is not None
+    stack.clock.now = utc(2026, 11, 29, 0, 0, 5)
+    stack.spend("shop", CENT)  # the new day's first request rolls the window
+    waiting = stack.at(utc(2026, 11, 29, 0, 0, 10))
+    assert (waiting.summaries_written, waiting.tenants_left_index) == (0, 0)
+    stack.ledger.settle(late, 15 * CENT)  # charged to the day it reserved in
+    stack.at(utc(2026, 11, 29, 0, 5))
+    [day] = stack.ledger.history("shop")
+    assert (day.key, day.spent, day.requests) == ("2026-11-28", 25 * CENT, 2)
+
+
+def test_a_tenant_whose_store_fails_is_left_for_the_next_run_and_the_others_go_on(stack: Stack) -> None:
+    from spendrail.errors import LedgerUnavailableError
+
+    for tenant in ("a", "b", "c"):
+        stack.tenant(tenant)
+        stack.spend(tenant, CENT)
+    upkeep = stack.ledger.upkeep()
+    review = upkeep.review
+
+    def failing(tenant_id: str, *, by: str) -> object:
+        if tenant_id == "b":
+            raise LedgerUnavailableError("budget table get_item failed 5 times")
+        return review(tenant_id, by=by)
+
+    upkeep.review = failing  # type: ignore[method-assign, assignment]
+    run = WindowsRun(upkeep, AlertDelivery(stack.publisher, stack.ledger), clock=stack.clock, workers=2)
+    stack.clock.now = utc(2026, 11, 29, 0, 1)
+    report = run(Deadline.after(60))
+    assert (report.windows_closed, report.tenant_errors) == (2, 1)
+    upkeep.review = review  # type: ignore[method-assign]  # the store is back
+    assert stack.run(Deadline.after(60)).windows_closed == 1  # b, by the next run
+    assert [len(stack.ledger.history(t)) for t in ("a", "b", "c")] == [1, 1, 1]
+
+
+def test_a_reconciliation_that_cannot_read_the_totals_waits_and_the_run_still_closes_windows(stack: Stack) -> None:
+    from spendrail.closing.reconcile import Reconciler
+    from spendrail.errors import LedgerThrottledError
+
+    stack.tenant("shop")
+    stack.spend("shop", CENT)
+    upkeep = stack.ledger.upkeep()
+
+    def throttled() -> object:
+        raise LedgerThrottledError("budget table batch_get_item left 100 keys unread")
+
+    upkeep.spend_totals = throttled  # type: ignore[method-assign, assignment]
+
+    class Account:
+        def usage_nanos(self) -> int:
+            return CENT
+
+    reconciler = Reconciler(upkeep, stack.ledger, Account(), clock=stack.clock)
+    run = WindowsRun(upkeep, AlertDelivery(stack.publisher, stack.ledger), reconciler=reconciler, clock=stack.clock)
+    stack.clock.now = utc(2026, 11, 29, 0, 1)
+    report = run(Deadline.after(60))
+    assert report.reconciliation is not None and report.reconciliation.outcome == "unavailable"
+    assert (report.windows_closed, report.summaries_written) == (1, 1)
+    assert upkeep.baseline() is None  # nothing moved: the next run compares from where the last one left off

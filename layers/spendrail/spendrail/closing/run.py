@@ -97,7 +97,7 @@ class WindowsRun:
             if not self._phase(self._upkeep.tenants_flagged(), sweeping, by, done, report):
                 report.deferred.append("sweep")
             if self._reconciler is not None and not deadline.expired():
-                report.reconciliation = self._reconciler()
+                report.reconciliation = self._reconcile()
             if not deadline.expired():
                 self._operator(report)
         logger.info("windows run", extra={"report": report.as_dict()})
@@ -159,6 +159,14 @@ class WindowsRun:
             report.alerts_failed += len(published) - sum(published)
             report.holds_reclaimed += review.holds_reclaimed
             report.nanos_in_doubt += review.nanos_in_doubt
+
+    def _reconcile(self) -> Reconciliation:
+        assert self._reconciler is not None
+        try:
+            return self._reconciler()
+        except SpendrailError as exc:  # the totals could not be read: the next run compares over a longer period
+            logger.warning("reconciliation left for the next run", extra={"error": str(exc)})
+            return Reconciliation("unavailable")
 
     def _operator(self, report: RunReport) -> None:
         """The operator's outbox (provider credits, drift): delivered like a tenant's; old once-markers pruned."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from spendrail.ledger.model import Hold, LedgerSnapshot, ReclaimReport, ReserveResult, SettleResult
+from spendrail.ledger.model import Hold, LedgerSnapshot, ReclaimReport, ReserveResult, SettleResult, WindowName
+from spendrail.ledger.summary import WindowSummary
 from spendrail.policy import BudgetPolicy
 
 
@@ -44,3 +45,9 @@ class BudgetLedger(Protocol):
 
         Such a request most likely reached the provider, so its hold is not given back: a late settle corrects it.
         """
+
+
+class BudgetHistory(Protocol):
+    def history(self, tenant_id: str, window: WindowName = "daily", limit: int = 30) -> list[WindowSummary]:
+        """The last `limit` closed windows' summaries (spend, requests, cache hits, savings, downgrades, highest
+        state, in doubt), newest first, including those the scheduled run has not written yet."""

@@ -8,12 +8,13 @@ from typing import Any
 
 from spendrail.dynamo.call import DynamoCall
 from spendrail.dynamo.expression import Update, n, s
-from spendrail.errors import TenantNotFoundError
+from spendrail.errors import LedgerThrottledError, TenantNotFoundError
 from spendrail.ledger.codec import ROLL_SHARDS, Item, item_key
 
 HOLD_FLAG_INDEX = "hold-flag-index"  # tenants that need a sweep (hold_flag = "1")
 ROLL_INDEX = "roll-index"  # every tenant by roll_shard, sorted by roll_at (when its day ends)
 _BATCH_GET = 100
+_BATCH_ROUNDS = 8  # BatchGetItem answers what it could; the rest is asked again, this many times at most
 
 
 class LedgerTable:
@@ -78,13 +79,17 @@ class LedgerTable:
         """(tenant, total_spent, total_doubt) per tenant, 100 keys a call (eventually consistent: a sum, not a gate)."""
         for start in range(0, len(tenant_ids), _BATCH_GET):
             keys = [item_key(t) for t in tenant_ids[start : start + _BATCH_GET]]
-            while keys:
+            for _ in range(_BATCH_ROUNDS):
+                if not keys:
+                    break
                 request = {self._name: {"Keys": keys, "ProjectionExpression": "pk, total_spent, total_doubt"}}
                 answer = self._call("batch_get_item", RequestItems=request)
                 for raw in answer.get("Responses", {}).get(self._name, []):
                     spent, doubt = (int(raw[a]["N"]) if a in raw else 0 for a in ("total_spent", "total_doubt"))
                     yield str(raw["pk"]["S"]).removeprefix("TENANT#"), spent, doubt
                 keys = answer.get("UnprocessedKeys", {}).get(self._name, {}).get("Keys", [])
+            if keys:
+                raise LedgerThrottledError(f"budget table batch_get_item left {len(keys)} keys unread")
 
     def query_history(self, tenant_id: str, prefix: str, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` history items of a tenant whose sort key starts with `prefix`."""
