@@ -11,7 +11,7 @@ from local.apigw import FunctionPool
 from local.background import BackgroundFeed
 
 WINDOWS_FUNCTION = "functions/windows:app.lambda_handler"
-TIMEOUT_S = 120.0  # the windows function's Timeout in template.yaml
+TIMEOUT_S = 240.0  # the windows function's Timeout in template.yaml
 
 
 def scheduled_event() -> dict[str, Any]:

@@ -68,7 +68,7 @@ def test_the_first_line_is_the_contracts_headline_and_the_facts_follow() -> None
         "*Window*\ndaily (2026-11-28)",
         "*Spent*\n$0.0008125 of $0.001 (81.3%)",
         "*Model now in use*\nmistralai/mistral-small-latest",
-        "*Resets*\nin 5 h 12 min, at 00:00 UTC-05:00",
+        "*Resets*\nin 5 h 12 min, at 00:00 EST",
     ]
     assert actions["elements"][0]["url"] == "https://dash.example/t/abc"
     assert "demo-store/soft_cap/daily/2026-11-28" in context["elements"][0]["text"]
