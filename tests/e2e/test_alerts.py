@@ -130,3 +130,29 @@ def test_a_budget_walk_alerts_soft_cap_degraded_and_hard_stop_once_each_in_order
     assert alert_stack.walk("walker", key, first=1000) <= 1
     delivered = wait_for_marker(alert_stack, "walker-marker")
     assert [p.alert_id for p in delivered if p.alert_id.startswith("walker/")] == [p.alert_id for p in posts]
+
+
+def test_an_alert_whose_publish_died_is_delivered_by_the_windows_function_once(alert_stack: AlertStack) -> None:
+    # A request that crossed the soft cap and died before publishing: the ledger claimed the alert into the outbox in
+    # the same write, and nothing published it. (The settle below is the request's; no chat function runs it.)
+    alert_stack.tenant("orphan", BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10"))
+    ledger = alert_stack.stack.components.ledger
+    hold = ledger.reserve("orphan", 850_000_000).hold
+    assert hold is not None
+    crossed = ledger.settle(hold, 850_000_000).alerts
+    assert [a.kind for a in crossed] == [AlertKind.SOFT_CAP]
+    died_at = time.monotonic()
+    [delivered] = alert_stack.slack.wait_for(1, to(OPERATOR, "orphan"))
+    assert delivered.alert_id == crossed[0].alert_id
+    print(f"\npublish killed -> delivered by the windows function after {delivered.at - died_at:.2f}s (period 2 s)")
+    assert ledger.pending_alerts("orphan") == ()  # acknowledged once published
+    # Several more runs later: still that one post.
+    schedule = alert_stack.stack.schedule
+    assert schedule is not None
+    runs, deadline = schedule.runs, time.monotonic() + 30
+    while schedule.runs < runs + 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)  # polling the schedule's run count with a deadline
+    assert [p.alert_id for p in alert_stack.slack.to(OPERATOR) if p.alert_id.startswith("orphan/")] == [
+        crossed[0].alert_id
+    ]
