@@ -125,3 +125,16 @@ def test_the_model_now_in_use_follows_the_state_the_alert_announces() -> None:
         AlertKind.BUDGET_RESET: MISTRAL,
     }
     assert details(base).dashboard_url is None
+
+
+def test_a_bug_in_alerting_never_fails_the_answer(
+    ledger: InMemoryLedger, llm: ScriptedLLM, publisher: InMemoryPublisher, clock: Clock
+) -> None:
+    def broken(alert: object) -> object:
+        raise RuntimeError("a bug while rendering the alert")
+
+    delivery = AlertDelivery(publisher, ledger, enrich=broken, clock=clock)  # type: ignore[arg-type]
+    service = ChatService(ledger, llm, CATALOG, alerts=delivery, clock=clock, sleep=lambda _: None)
+    spend(ledger, 799_900_000)
+    assert ask(service, "r1").reply  # type: ignore[attr-defined]
+    assert [a.kind for a in ledger.pending_alerts("shop")] == [AlertKind.SOFT_CAP]  # kept for the scheduled run

@@ -55,7 +55,10 @@ class AlertDelivery:
             if window.expired():
                 logger.warning("alert left for the scheduled run", extra={"alert_id": alert.alert_id})
                 continue
-            self.publish(alert)
+            try:
+                self.publish(alert)
+            except Exception:  # alerting must never fail the request; the outbox still has the alert
+                logger.exception("alert delivery failed; the scheduled run will publish it")
 
     def publish(self, alert: Alert) -> bool:
         """One alert: published and acknowledged (True), or left in the outbox (False)."""
