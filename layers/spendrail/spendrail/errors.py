@@ -48,6 +48,10 @@ class ForbiddenError(SpendrailError):
     """The request names a tenant other than the one its key belongs to."""
 
 
+class NotFoundError(SpendrailError):
+    """The admin API was asked about a tenant or key that does not exist."""
+
+
 class TenantNotFoundError(SpendrailError):
     """The tenant has no budget ledger."""
 
@@ -181,3 +185,21 @@ class SubscriptionError(SpendrailError):
 
 class ProviderAccountError(SpendrailError):
     """OpenRouter's account endpoint (GET /key) could not tell the key's usage: reconciliation waits a run."""
+
+
+# ---- the budget page -----------------------------------------------------------------------------------------
+
+
+class DashboardLinkError(SpendrailError):
+    """A budget page link that is malformed, tampered with, signed under another secret or expired.
+
+    The page says only "not valid" (a plain 403); `reason` (malformed, signature, expired) is for the log.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"budget page link refused: {reason}")
+        self.reason = reason
+
+
+class DashboardUnavailableError(SpendrailError):
+    """The deployment cannot issue budget page links: no signing secret, or no public base URL to link to."""

@@ -63,6 +63,10 @@ class Destinations:
         self._emails = emails
         self._webhooks = webhooks
 
+    def of(self, tenant_id: str) -> AlertDestinations:
+        """What the tenant has now (the webhook only as "a webhook is stored")."""
+        return self._store.destinations(tenant_id)
+
     def set(
         self,
         tenant_id: str,

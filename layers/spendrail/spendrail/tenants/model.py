@@ -38,6 +38,16 @@ class KeyRecord:
     key_hash: str
     tenant_id: str
     status: KeyStatus
+    created_at: str = ""  # ISO 8601 UTC; empty for keys created before it was kept
+
+    @property
+    def key_id(self) -> str:
+        """How the admin API names a key: a prefix of its hash (the key itself is never kept)."""
+        return key_id_of(self.key_hash)
+
+
+def key_id_of(digest: str) -> str:
+    return digest[:16]
 
 
 def new_api_key() -> str:

@@ -15,3 +15,13 @@ class TenantDirectory(Protocol):
     def put_tenant(self, tenant: Tenant) -> None: ...
 
     def put_key(self, record: KeyRecord) -> None: ...
+
+
+class TenantRegistry(TenantDirectory, Protocol):
+    """What the admin API needs beyond lookups: every tenant, and every key of a tenant."""
+
+    def tenants(self, limit: int, cursor: str | None) -> tuple[list[Tenant], str | None]:
+        """Tenants in id order, `limit` at most, after `cursor`; and the cursor of the next page (None at the end)."""
+
+    def keys_of(self, tenant_id: str) -> list[KeyRecord]:
+        """The tenant's keys (active and revoked), oldest first."""
