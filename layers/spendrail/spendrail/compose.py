@@ -18,6 +18,8 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.config import Config
 from pydantic import SecretStr
 
+from spendrail.admin.auth import AdminAuth
+from spendrail.admin.service import EventLog, TenantAdmin
 from spendrail.alerts.delivery import AlertDelivery
 from spendrail.alerts.details import AlertDetails
 from spendrail.alerts.once import IdempotentPosts
@@ -26,6 +28,7 @@ from spendrail.alerts.slack_http import SlackWebhookClient
 from spendrail.alerts.slack_secrets import SsmSlackWebhooks
 from spendrail.alerts.sns import SnsAlertPublisher
 from spendrail.alerts.sns_subscriptions import SnsEmailSubscriptions
+from spendrail.api.admin import AdminEndpoint
 from spendrail.api.chat import ChatEndpoint, IdempotencyGate
 from spendrail.api.observe import Observer
 from spendrail.cache.dynamodb import DynamoDBCacheStore
@@ -203,6 +206,20 @@ class Components:
             account = OpenRouterAccount(key, settings.openrouter_base_url)
             reconciler = Reconciler(ledger.upkeep(), ledger, account, tolerance=tolerance)
         return WindowsRun(ledger.upkeep(), delivery, reconciler=reconciler, workers=settings.windows_workers)
+
+    @cached_property
+    def tenant_admin(self) -> TenantAdmin:
+        """The admin service: the admin routes and the operator CLI both use this one."""
+        return TenantAdmin(
+            self.ledger,
+            self.directory,
+            destinations=self.alert_destinations if self.settings.alerts_topic_arn else None,
+            events=self.ledger if isinstance(self.ledger, EventLog) else None,
+            alerts=self.alert_delivery,
+        )
+
+    def admin_endpoint(self, logger: Logger) -> AdminEndpoint:
+        return AdminEndpoint(AdminAuth(self.settings.admin_token.get_secret_value()), self.tenant_admin, logger=logger)
 
     def chat_endpoint(self, logger: Logger, metrics: Metrics) -> ChatEndpoint:
         settings = self.settings

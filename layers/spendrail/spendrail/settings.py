@@ -36,6 +36,8 @@ class Settings(BaseModel):
     cache_refresh_seconds: float = Field(default=5.0, alias="CACHE_REFRESH_SECONDS", ge=0, le=3600)
     cache_max_entries: int = Field(default=20_000, alias="CACHE_MAX_ENTRIES", ge=10, le=500_000)
     auth_cache_seconds: float = Field(default=60.0, alias="AUTH_CACHE_SECONDS", ge=0, le=900)
+    # Locally the admin routes take this bearer token; in AWS it stays unset and IAM authorizes them (admin/auth.py).
+    admin_token: SecretStr = Field(default=SecretStr(""), alias="ADMIN_TOKEN")
     busy_wait_seconds: float = Field(default=1.5, alias="BUSY_WAIT_SECONDS", ge=0, le=10)
 
     openrouter_base_url: str = Field(default="https://openrouter.ai/api/v1", alias="OPENROUTER_BASE_URL")
