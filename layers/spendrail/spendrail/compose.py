@@ -22,6 +22,7 @@ from spendrail.admin.auth import AdminAuth
 from spendrail.admin.service import EventLog, TenantAdmin
 from spendrail.alerts.delivery import AlertDelivery
 from spendrail.alerts.details import AlertDetails
+from spendrail.alerts.details import DashboardLink as AlertDashboardLink
 from spendrail.alerts.once import IdempotentPosts
 from spendrail.alerts.slack import SlackAlerts
 from spendrail.alerts.slack_http import SlackWebhookClient
@@ -37,6 +38,7 @@ from spendrail.cache.service import AnswerCache
 from spendrail.chat.service import ChatService
 from spendrail.closing.reconcile import Reconciler, Tolerance
 from spendrail.closing.run import WindowsRun
+from spendrail.dashboard.links import DashboardLinks
 from spendrail.dynamo.call import DynamoCall
 from spendrail.errors import SecretUnavailableError
 from spendrail.ledger.dynamodb import DynamoDBLedger
@@ -283,3 +285,23 @@ class Components:
             SnsEmailSubscriptions(self.sns, self.settings.alerts_topic_arn),
             self.slack_webhooks,
         )
+
+    # ---- the budget page: signed links (spendrail.dashboard) --------------------------------------------------------
+
+    @cached_property
+    def dashboard_links(self) -> DashboardLinks | None:
+        """Signs and checks budget page links; None when the deployment names no secret (then no link is issued)."""
+        settings = self.settings
+        if not (settings.dashboard_secret_param or settings.dashboard_secret.get_secret_value()):
+            return None
+        return DashboardLinks(
+            secret(settings.dashboard_secret_param, settings.dashboard_secret), settings.public_base_url
+        )
+
+    @property
+    def alert_dashboard_link(self) -> AlertDashboardLink | None:
+        """What AlertDetails(dashboard_link=...) takes: a fresh link per alert, when links and a base URL exist."""
+        links = self.dashboard_links
+        if links is None or not self.settings.public_base_url:
+            return None
+        return links.for_alert

@@ -67,3 +67,9 @@ class Settings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls.model_validate({k: v for k, v in env.items() if v != ""})
+
+    # The budget page (spendrail.dashboard): links are signed with a secret, an SSM SecureString named here in AWS,
+    # or DASHBOARD_SECRET locally (32+ characters); they point at PUBLIC_BASE_URL, the API's own https URL.
+    dashboard_secret_param: str = Field(default="", alias="DASHBOARD_SECRET_PARAM")
+    dashboard_secret: SecretStr = Field(default=SecretStr(""), alias="DASHBOARD_SECRET")
+    public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")

@@ -1,0 +1,1 @@
+"""The budget page a merchant opens from a signed link: links (signing), page and chart (HTML, SVG), serve (GET)."""
