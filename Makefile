@@ -31,7 +31,18 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(PY_STAMP) $(NODE_STAMP)
+# The browser test (tests/e2e/test_budget_page_browser.py) renders the budget page in Debian's Chromium, headless.
+# Installed once with apt-get (as root, as CI runs; else through sudo) and skipped when it exists; CHROMIUM=<path>
+# points the test at another Chromium or Chrome instead.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "No Chromium at $(CHROMIUM): install one, or set CHROMIUM=<path>"; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
+
+install: $(PY_STAMP) $(NODE_STAMP) $(CHROMIUM)
 
 dev: install
 	$(BIN)/python -m local.dev
