@@ -11,7 +11,7 @@ import pytest
 from spendrail.admin.models import BudgetReport
 from spendrail.dashboard.links import DashboardLinks
 from spendrail.dashboard.serve import HtmlPage, budget_page
-from spendrail.errors import SecretUnavailableError, StoreUnavailableError, TenantNotFoundError
+from spendrail.errors import NotFoundError, SecretUnavailableError, StoreUnavailableError, TenantNotFoundError
 from tests.fakes.budget_reports import black_friday
 
 NOW = datetime(2026, 11, 28, 19, 20, tzinfo=UTC)
@@ -20,6 +20,8 @@ LINKS = DashboardLinks(lambda: "a-local-secret-of-at-least-32-characters", "http
 
 def reports(tenant_id: str) -> BudgetReport:
     if tenant_id == "closed-store":
+        raise NotFoundError(f"no tenant {tenant_id!r}")  # as the admin service says it
+    if tenant_id == "store-without-budget":
         raise TenantNotFoundError(tenant_id)
     if tenant_id == "slow-store":
         raise StoreUnavailableError("the budget table did not answer in time")
@@ -48,7 +50,7 @@ def test_a_good_link_opens_the_tenants_page_which_no_cache_keeps() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["expired", "tampered", "missing", "deleted tenant"],
+    ["expired", "tampered", "missing", "deleted tenant", "tenant without a budget"],
 )
 def test_every_bad_link_gets_the_same_plain_403_page(bad: str) -> None:
     good = token()
@@ -57,6 +59,7 @@ def test_every_bad_link_gets_the_same_plain_403_page(bad: str) -> None:
         "tampered": lambda: get(good[:-1] + ("A" if good[-1] != "A" else "B")),
         "missing": lambda: get(None),
         "deleted tenant": lambda: get(token("closed-store")),
+        "tenant without a budget": lambda: get(token("store-without-budget")),
     }[bad]()
     assert asked.status == 403
     assert asked.body == get("not-a-token").body  # nothing tells one refusal from another

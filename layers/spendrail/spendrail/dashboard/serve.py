@@ -20,6 +20,7 @@ from spendrail.dashboard.page import CSP, render_forbidden, render_page, render_
 from spendrail.errors import (
     DashboardLinkError,
     DashboardUnavailableError,
+    NotFoundError,
     SecretUnavailableError,
     StoreUnavailableError,
     TenantNotFoundError,
@@ -51,14 +52,14 @@ def budget_page(
     token: str | None, now: datetime, *, links: DashboardLinks, reports: Callable[[str], BudgetReport]
 ) -> HtmlPage:
     """The answer to GET /dashboard?t=<token>. `reports` gives a tenant's BudgetReport (the admin service's GET
-    .../budget); it may raise TenantNotFoundError (403 page) or a StoreUnavailableError (503 page)."""
+    .../budget); it may raise NotFoundError or TenantNotFoundError (403 page), or StoreUnavailableError (503 page)."""
     try:
         tenant_id, expires_at = links.check(token or "", now)
         report = reports(tenant_id)
     except DashboardLinkError as exc:
         logger.info("budget page link refused", extra={"reason": exc.reason})
         return HtmlPage(403, render_forbidden())
-    except TenantNotFoundError:
+    except (NotFoundError, TenantNotFoundError):
         logger.info("budget page link refused", extra={"reason": "unknown tenant"})
         return HtmlPage(403, render_forbidden())
     except (DashboardUnavailableError, SecretUnavailableError, StoreUnavailableError) as exc:
