@@ -16,6 +16,7 @@ from spendrail.settings import Settings
 from spendrail.tenants.model import Tenant
 from spendrail.tenants.provision import provision_tenant
 from tests.handlers import load_function
+from tests.integration.ledgers import ledger, make_ledger  # noqa: F401 - the ledger contract's fixtures
 
 FALLBACK = "Our assistant is resting. Email help@shop.example and we will answer today."
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -21,27 +20,10 @@ from spendrail.policy import BudgetPolicy
 from spendrail.state import BudgetState
 from spendrail.windows import WindowKeys
 from tests.conftest import Clock
+from tests.integration.ledgers import TTL, MakeLedger
 
 USD = 1_000_000_000
 CENT = USD // 100
-TTL = 45  # seconds a hold lives: beyond the chat function's 30 s timeout
-
-MakeLedger = Callable[[], BudgetLedger]
-
-
-@pytest.fixture(params=["dynamodb", "memory"])
-def make_ledger(request: pytest.FixtureRequest, clock: Clock) -> MakeLedger:
-    """A factory: each call is another process (another Lambda instance) on the same store."""
-    if request.param == "memory":
-        shared = InMemoryLedger(hold_ttl_seconds=TTL, clock=clock)
-        return lambda: shared
-    client = request.getfixturevalue("moto_dynamodb")
-    return lambda: DynamoDBLedger(client, "budget", hold_ttl_seconds=TTL, clock=clock, sleep=lambda _: None)
-
-
-@pytest.fixture
-def ledger(make_ledger: MakeLedger) -> BudgetLedger:
-    return make_ledger()
 
 
 class ListedOutbox(AlertOutbox, Protocol):
@@ -329,12 +311,20 @@ def test_a_new_window_announces_again(ledger: BudgetLedger, clock: Clock) -> Non
     assert [(c.window_key, c.state) for c in crossings] == [("2026-11-29", BudgetState.WARNED)]
 
 
-def test_raising_the_cap_does_not_announce_a_crossing_twice(ledger: BudgetLedger) -> None:
+def test_a_cap_raised_and_lowered_again_announces_the_reopening_and_the_crossing_again(ledger: BudgetLedger) -> None:
     ledger.put_policy("shop", policy())
     assert ledger.settle(admit(ledger, 85 * CENT), 85 * CENT).crossings
-    ledger.put_policy("shop", policy(daily="2"))
-    ledger.put_policy("shop", policy(daily="1"))
-    assert ledger.settle(admit(ledger, 1 * CENT), 1 * CENT).crossings == ()
+    assert [a.kind for a in ledger.change_policy("shop", policy(daily="2")).alerts] == [AlertKind.BUDGET_RESET]
+    assert ledger.change_policy("shop", policy(daily="1")).alerts == ()  # a higher level is announced by spend
+
+    def next_request() -> list[Alert]:
+        reserved = ledger.reserve("shop", CENT)
+        assert reserved.hold is not None
+        return [*reserved.alerts, *ledger.settle(reserved.hold, CENT).alerts]
+
+    [again] = next_request()  # the next request claims it (its reserve or its settle, as the ledger sees it)
+    assert (again.kind, again.window_key) == (AlertKind.SOFT_CAP, "2026-11-28")
+    assert next_request() == []  # and once
 
 
 # ---- money in doubt ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """What only DynamoDB shows of the alerts' outbox and the windows' upkeep: a request that dies between two writes,
-items written before these attributes existed, and what a sweep costs in calls."""
+items written before these attributes existed, and what a sweep costs in calls; budget events and reopened windows:
+the event item, writes that die or lose their answer halfway, an alert claimed again before it was delivered."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
 from spendrail.alerts.model import AlertKind
 from spendrail.ledger.dynamodb import DynamoDBLedger
@@ -15,7 +17,10 @@ from tests.conftest import Clock
 from tests.integration.test_ledger_dynamodb import FaultyClient
 
 CENT = 10_000_000
+USD = 100 * CENT
 POLICY = BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10")
+RAISED = BudgetPolicy(daily_cap_usd="2", monthly_cap_usd="10")
+SIXTY_DAYS = 60 * 86_400
 KEY = {"pk": {"S": "TENANT#shop"}, "sk": {"S": "LEDGER"}}
 
 
@@ -122,3 +127,77 @@ def test_an_item_from_before_the_roll_index_joins_it_at_its_first_sweep(
     ledger.reclaim_stale_holds()
     assert list(upkeep.tenants_due(tomorrow)) == ["shop"]  # its day's end, in its zone
     assert list(upkeep.tenants_due(clock.now)) == []
+
+
+# ---- budget events and reopened windows ----------------------------------------------------------------------
+
+
+def _spend(ledger: DynamoDBLedger, amount: int) -> tuple[Any, ...]:
+    hold = ledger.reserve("shop", amount).hold
+    assert hold is not None
+    return ledger.settle(hold, amount).alerts
+
+
+def _removes_from_outbox(request: dict[str, Any]) -> bool:
+    return "REMOVE #ob" in request.get("UpdateExpression", "")
+
+
+def test_an_event_is_an_item_of_the_tenants_partition_that_expires_in_sixty_days(
+    ledger: DynamoDBLedger, moto_dynamodb: Any, clock: Clock
+) -> None:
+    [soft] = _spend(ledger, 85 * CENT)
+    ledger.ack(soft)
+    at = int(clock.now.timestamp())
+    key = {"pk": {"S": "TENANT#shop"}, "sk": {"S": f"EVT#{at:012d}#shop/soft_cap/daily/2026-11-28"}}
+    raw = moto_dynamodb.get_item(TableName="budget", Key=key)["Item"]
+    # The table has no TTL yet: enabling it on expires_at (epoch seconds) lets DynamoDB delete old events.
+    assert int(raw["expires_at"]["N"]) == at + SIXTY_DAYS
+    assert (raw["e_kind"]["S"], raw["e_window"]["S"], raw["e_key"]["S"]) == ("soft_cap", "daily", "2026-11-28")
+    assert (int(raw["e_at"]["N"]), int(raw["e_spent"]["N"]), int(raw["e_cap"]["N"])) == (at, 85 * CENT, USD)
+
+
+def test_an_ack_that_died_after_recording_the_event_is_republished_and_listed_once(
+    ledger: DynamoDBLedger, faulty: FaultyClient
+) -> None:
+    [soft] = _spend(ledger, 85 * CENT)
+    faulty.races.append((_removes_from_outbox, _die))
+    with pytest.raises(Killed):
+        ledger.ack(soft)  # the event is written; the alert is still in the outbox
+    [again] = ledger.pending_alerts("shop")  # so the scheduled run publishes it again, and acknowledges it
+    ledger.ack(again)
+    assert ledger.pending_alerts("shop") == ()
+    assert [(e.alert_id, e.delivered) for e in ledger.events("shop")] == [(soft.alert_id, True)]
+
+
+def test_a_reset_whose_answer_was_lost_is_still_reported_once(ledger: DynamoDBLedger, faulty: FaultyClient) -> None:
+    _spend(ledger, USD)
+    faulty.faults.append(("update_item", "after", ReadTimeoutError(endpoint_url="http://dynamodb")))
+    change = ledger.change_policy("shop", RAISED)  # applied, its answer lost, retried: the retry's condition fails
+    assert [a.kind for a in change.alerts] == [AlertKind.BUDGET_RESET]
+    assert change.snapshot.daily.cap == 2 * USD
+    resets = [a for a in ledger.pending_alerts("shop") if a.kind is AlertKind.BUDGET_RESET]
+    assert len(resets) == 1
+
+
+def test_a_tenant_whose_undelivered_alert_was_claimed_again_still_leaves_the_sweep_index(
+    ledger: DynamoDBLedger,
+) -> None:
+    _spend(ledger, USD)  # soft cap, degraded, hard stop: SNS is down, all three wait in the outbox
+    assert len(ledger.change_policy("shop", RAISED).alerts) == 1
+    assert [a.kind for a in _spend(ledger, 60 * CENT)] == [AlertKind.SOFT_CAP]  # the same alert id, claimed again
+    for alert in ledger.pending_alerts("shop"):  # SNS is back: everything is delivered
+        ledger.ack(alert)
+    ledger.reclaim_stale_holds()
+    assert list(ledger.upkeep().tenants_flagged()) == []  # nothing pending: no more sweeps for this tenant
+
+
+def test_a_reset_replacing_one_still_in_the_outbox_is_counted_once(
+    ledger: DynamoDBLedger, moto_dynamodb: Any, clock: Clock
+) -> None:
+    _spend(ledger, USD)
+    clock.advance(days=1)
+    ledger.reserve("shop", CENT)  # the new day's reset waits in the outbox
+    _spend(ledger, 99 * CENT)
+    ledger.change_policy("shop", RAISED)  # the same alert id: replaced, not added
+    raw = moto_dynamodb.get_item(TableName="budget", Key={"pk": {"S": "TENANT#shop"}, "sk": {"S": "LEDGER"}})["Item"]
+    assert int(raw["ob_n"]["N"]) == len(ledger.pending_alerts("shop"))  # so the sweep can tell the outbox is empty

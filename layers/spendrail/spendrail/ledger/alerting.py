@@ -54,6 +54,26 @@ def budget_reset(
     return Alert(AlertKind.BUDGET_RESET, tenant_id, window, new_key, 0, cap, at, timezone, extra)
 
 
+def reopened(
+    tenant_id: str,
+    window: WindowName,
+    key: str,
+    spent: int,
+    cap: int,
+    *,
+    old_cap: int,
+    old_level: Level,
+    at: int,
+    timezone: str,
+) -> Alert:
+    """A cap change (or new thresholds) put an alerted window below the level announced in it: `spent` of `cap`."""
+    extra = {
+        "previousState": old_level.state.value,
+        "previousCapUsd": format(nanos_to_usd(old_cap).normalize(), "f"),
+    }
+    return Alert(AlertKind.BUDGET_RESET, tenant_id, window, key, spent, cap, at, timezone, extra)
+
+
 def closed_window(
     tenant_id: str,
     window: WindowName,

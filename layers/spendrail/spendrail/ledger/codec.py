@@ -78,6 +78,7 @@ class Item:
     total_doubt: int = 0
     roll_at: int = 0  # 0: not in the roll index yet (an item written before it existed)
     flagged: bool = False
+    outbox_count: int = 0  # ob_n: how many alerts the outbox holds (a claim adds, an acknowledgement takes away)
 
     @classmethod
     def fresh(cls, tenant_id: str, policy: BudgetPolicy, policy_ver: str, keys: WindowKeys) -> Item:
@@ -196,6 +197,7 @@ class Item:
             total_doubt=num("total_doubt"),
             roll_at=num("roll_at"),
             flagged="hold_flag" in raw,
+            outbox_count=num("ob_n"),
         )
 
     def encode(self) -> dict[str, Any]:

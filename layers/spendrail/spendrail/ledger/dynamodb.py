@@ -3,7 +3,8 @@
 Every write is conditional on what it assumes, so a replayed write (a retry after a lost response) fails its
 condition instead of counting twice; only then is the item read to tell a replay from a refusal. The item's
 layout is in `codec`, the writes in `updates`, rolls in `rolls`, expired holds in `reclaim`, crossings in
-`crossings`, the alerts' outbox in `outbox`, history in `history`, the scheduled run's side in `dynamodb_upkeep`.
+`crossings`, the alerts' outbox in `outbox`, policy changes that reopen a window in `reopen`, history in `history`,
+budget events in `events`, the scheduled run's side in `dynamodb_upkeep`.
 (Over 250 lines: the port's operations and their retry rounds share the instance's memory of each tenant, so they
 stay together; every piece that stands alone lives beside this module.)
 """
@@ -27,15 +28,18 @@ from spendrail.errors import (
     LedgerThrottledError,
     LedgerUnavailableError,
 )
-from spendrail.ledger import history, reclaim, rolls, updates
+from spendrail.ledger import events as event_log
+from spendrail.ledger import history, reclaim, reopen, rolls, updates
 from spendrail.ledger.codec import WINDOWS, Item, Known
 from spendrail.ledger.crossings import announce
 from spendrail.ledger.dynamodb_upkeep import DynamoDBUpkeep
+from spendrail.ledger.events import LedgerEvent
 from spendrail.ledger.model import (
     DEFAULT_HOLD_TTL_SECONDS,
     Crossing,
     Hold,
     LedgerSnapshot,
+    PolicyChange,
     ReclaimReport,
     Refusal,
     ReserveResult,
@@ -98,23 +102,32 @@ class DynamoDBLedger:
         self._upkeep = DynamoDBUpkeep(self._table, clock)
 
     def put_policy(self, tenant_id: str, policy: BudgetPolicy) -> LedgerSnapshot:
+        return self.change_policy(tenant_id, policy).snapshot
+
+    def change_policy(self, tenant_id: str, policy: BudgetPolicy) -> PolicyChange:
         validate_tenant_id(tenant_id)
-        fresh = Item.fresh(tenant_id, policy, uuid.uuid4().hex, window_keys(self._clock(), policy.timezone))
+        now = self._clock()
+        fresh = Item.fresh(tenant_id, policy, uuid.uuid4().hex, window_keys(now, policy.timezone))
         try:
             self._table.create(fresh)
             self._known.pop(tenant_id, None)
-            return fresh.snapshot()
+            return PolicyChange(fresh.snapshot(), created=True)
         except ConditionFailed:
             pass
+        item = self._read(tenant_id)
         for _ in range(_MAX_ROUNDS):
+            ver = uuid.uuid4().hex
+            keys = window_keys(now, item.policy.timezone).later(item.keys)
+            update, alerts = reopen.change_update(item, policy, keys, ver, int(now.timestamp()))
             try:
-                item = self._remember(
-                    self._table.update(tenant_id, updates.policy_update(self._read(tenant_id), policy))
-                )
+                item = self._table.update(tenant_id, update)
             except ConditionFailed:
-                continue
+                item = self._read(tenant_id)
+                if item.policy_ver != ver:
+                    continue
+                # Applied, its answer lost and the retry refused: the item carries our version and our alerts.
             self._known.pop(tenant_id, None)
-            return item.as_of(window_keys(self._clock(), policy.timezone)).snapshot()
+            return PolicyChange(item.as_of(window_keys(now, policy.timezone)).snapshot(), alerts)
         raise LedgerConflictError(f"policy of tenant {tenant_id!r} kept changing under concurrent writers")
 
     def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
@@ -219,6 +232,11 @@ class DynamoDBLedger:
         validate_tenant_id(tenant_id)
         item = self._read(tenant_id)
         return history.read(self._table, item, window_keys(self._clock(), item.policy.timezone), window, limit)
+
+    def events(self, tenant_id: str, limit: int = 50) -> list[LedgerEvent]:
+        """The tenant's last `limit` alerts, newest first (`BudgetEvents`): published ones and those still waiting."""
+        validate_tenant_id(tenant_id)
+        return event_log.read(self._table, self._read(tenant_id), int(self._clock().timestamp()), limit)
 
     # ---- the alerts' outbox (spendrail.alerts.port.AlertOutbox) -----------------------------------------------
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from spendrail.alerts.model import OPERATOR, Alert
 from spendrail.dynamo.call import ConditionFailed
 from spendrail.dynamo.expression import Update, n, s
-from spendrail.ledger import history, reclaim, reconciliation, rolls
+from spendrail.ledger import events, history, reclaim, reconciliation, rolls
 from spendrail.ledger.codec import SLOT_PREFIX, WINDOWS, Item, item_key, roll_shard, slot_of
 from spendrail.ledger.crossings import announce, announce_closed
 from spendrail.ledger.model import ReclaimReport, delivery_order
@@ -26,6 +26,7 @@ from spendrail.ledger.outbox import (
     operator_markers,
     projection_update,
     prune_markers_update,
+    recount_update,
 )
 from spendrail.ledger.table import LedgerTable
 from spendrail.ledger.upkeep import Baseline, Review, SpendTotals, sweep
@@ -51,6 +52,9 @@ class DynamoDBUpkeep:
         now = self._clock()
         epoch = int(now.timestamp())
         item = self._table.read(tenant_id)
+        if item.outbox_count and not item.outbox:
+            with contextlib.suppress(ConditionFailed):  # claimed or acknowledged since: the next review looks again
+                item = self._table.update(tenant_id, recount_update(item.outbox_count))
         claimed: list[Alert] = []
         rolled = False
         for _ in range(_ROUNDS):
@@ -128,6 +132,10 @@ class DynamoDBUpkeep:
     # ---- the outbox ------------------------------------------------------------------------------------------
 
     def ack(self, alert: Alert) -> None:
+        """Record a tenant's alert as its event, then take it out of the outbox (in that order: an acknowledgement
+        that dies between the two leaves the alert to be published again, and its event is written once)."""
+        if events.is_event(alert):
+            events.record(self._table, alert)
         key = OPERATOR_KEY if alert.tenant_id == OPERATOR else item_key(alert.tenant_id)
         with contextlib.suppress(ConditionFailed):  # acknowledged already: nothing to do
             self._table.write(alert.tenant_id, ack_update(alert), key=key)

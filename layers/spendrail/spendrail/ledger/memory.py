@@ -1,6 +1,6 @@
 """An in-memory BudgetLedger for unit tests and the offline tools: the DynamoDB ledger's rules, under one lock.
 
-It is also the alerts' outbox (`AlertOutbox`), keeps the history, and has the scheduled run's side
+It is also the alerts' outbox (`AlertOutbox`), keeps the history and the budget events, and has the scheduled run's side
 (`upkeep()`, in `memory_upkeep`). Reads never roll a window (a view shows it fresh), as on DynamoDB; reserves and
 answers from the cache do.
 """
@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from spendrail.alerts.model import OPERATOR, Alert
 from spendrail.errors import TenantNotFoundError
-from spendrail.ledger.memory_state import MemTenant, MemWindow
+from spendrail.ledger.events import LedgerEvent, newest_first
+from spendrail.ledger.memory_state import MemTenant
 from spendrail.ledger.model import (
     DEFAULT_HOLD_TTL_SECONDS,
     Hold,
     LedgerSnapshot,
+    PolicyChange,
     ReclaimReport,
     Refusal,
     ReserveResult,
@@ -64,23 +66,25 @@ class InMemoryLedger:
         self.tenants: dict[str, MemTenant] = {}
         self.summaries: dict[tuple[str, str, str], WindowSummary] = {}  # (tenant, window name, key) -> summary
         self.operator = Operator()
+        self.event_log: dict[tuple[str, int, str], LedgerEvent] = {}  # (tenant, at, alert id) -> acknowledged alert
         self._hold_ttl = hold_ttl_seconds
         self.clock = clock
 
     def put_policy(self, tenant_id: str, policy: BudgetPolicy) -> LedgerSnapshot:
+        return self.change_policy(tenant_id, policy).snapshot
+
+    def change_policy(self, tenant_id: str, policy: BudgetPolicy) -> PolicyChange:
         validate_tenant_id(tenant_id)
         with self.lock:
             tenant = self.tenants.get(tenant_id)
             if tenant is None:
-                keys = window_keys(self.clock(), policy.timezone)
-                daily = MemWindow("daily", keys.day, policy.daily_cap_nanos)
-                tenant = self.tenants[tenant_id] = MemTenant(
-                    tenant_id, policy, (daily, MemWindow("monthly", keys.month, policy.monthly_cap_nanos))
+                tenant = self.tenants[tenant_id] = MemTenant.fresh(
+                    tenant_id, policy, window_keys(self.clock(), policy.timezone)
                 )
-            else:
-                tenant.policy = policy
-                tenant.windows[0].cap, tenant.windows[1].cap = policy.daily_cap_nanos, policy.monthly_cap_nanos
-            return self._view(tenant).snapshot()
+                return PolicyChange(tenant.snapshot(), created=True)
+            keys = window_keys(self.clock(), tenant.policy.timezone).later(tenant.keys)
+            alerts = tenant.change_policy(policy, keys, self._now())
+            return PolicyChange(self._view(tenant).snapshot(), alerts)
 
     def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
         validate_tenant_id(tenant_id)
@@ -154,6 +158,12 @@ class InMemoryLedger:
                     found.setdefault(waiting.key, waiting)
             return [found[key] for key in sorted(found, reverse=True)[:limit]]
 
+    def events(self, tenant_id: str, limit: int = 50) -> list[LedgerEvent]:
+        with self.lock:
+            waiting = [LedgerEvent.of(a, delivered=False) for a in self._tenant(tenant_id).pending()]
+            stored = [e for (t, _, _), e in self.event_log.items() if t == tenant_id]
+            return newest_first([*stored, *waiting], self._now(), limit)
+
     # ---- the alerts' outbox ----------------------------------------------------------------------------------
 
     def ack(self, alert: Alert) -> None:
@@ -161,6 +171,10 @@ class InMemoryLedger:
             if alert.tenant_id == OPERATOR:
                 self.operator.outbox.pop(alert.alert_id, None)
             elif alert.tenant_id in self.tenants:
+                # Its event, once per alert and claim (a republished copy is the same), as on DynamoDB.
+                self.event_log.setdefault(
+                    (alert.tenant_id, alert.at, alert.alert_id), LedgerEvent.of(alert, delivered=True)
+                )
                 self.tenants[alert.tenant_id].outbox.pop(alert.alert_id, None)
 
     def claim_operator_alert(self, alert: Alert) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from spendrail.alerts.model import Alert
 from spendrail.ledger import alerting
 from spendrail.ledger.model import Crossing, LedgerSnapshot, StoredHold, WindowName, WindowSnapshot, delivery_order
+from spendrail.ledger.reopen import reopens
 from spendrail.ledger.summary import WindowSummary
 from spendrail.policy import BudgetPolicy
 from spendrail.state import Level, window_level
@@ -62,6 +63,11 @@ class MemTenant:
     total_doubt: int = 0
     prev_alerts: dict[str, Level] = field(default_factory=dict)  # window name -> level claimed in the one before
     flagged: bool = False
+
+    @classmethod
+    def fresh(cls, tenant_id: str, policy: BudgetPolicy, keys: WindowKeys) -> MemTenant:
+        daily = MemWindow("daily", keys.day, policy.daily_cap_nanos)
+        return cls(tenant_id, policy, (daily, MemWindow("monthly", keys.month, policy.monthly_cap_nanos)))
 
     def level(self, window: MemWindow) -> Level:
         return window_level(window.spent, window.cap, self.policy.soft_cap_percent, self.policy.degrade_percent)
@@ -125,6 +131,33 @@ class MemTenant:
             fresh = MemWindow(window.name, key, window.cap, prev=closed, hist=window.active, proj=window.proj)
             self.windows = (fresh, self.windows[1]) if window.name == "daily" else (self.windows[0], fresh)
             self.flagged = self.flagged or fresh.hist
+        self.record(alerts)
+        return tuple(alerts)
+
+    def change_policy(self, policy: BudgetPolicy, keys: WindowKeys, now: int) -> tuple[Alert, ...]:
+        """New caps and thresholds; the current windows they reopen announce `budget_reset` (see `ledger.reopen`)."""
+        alerts: list[Alert] = []
+        for window, key, cap in zip(
+            self.windows, (keys.day, keys.month), (policy.daily_cap_nanos, policy.monthly_cap_nanos), strict=True
+        ):
+            level = reopens(self.level(window), window.alert, window.spent, cap, policy)
+            if level is not None and key == window.key:
+                alerts.append(
+                    alerting.reopened(
+                        self.tenant_id,
+                        window.name,
+                        window.key,
+                        window.spent,
+                        cap,
+                        old_cap=window.cap,
+                        old_level=window.alert,
+                        at=now,
+                        timezone=policy.timezone,
+                    )
+                )
+                window.alert = level
+            window.cap = cap
+        self.policy = policy
         self.record(alerts)
         return tuple(alerts)
 

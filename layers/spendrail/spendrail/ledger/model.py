@@ -150,6 +150,16 @@ class SettleResult:
 
 
 @dataclass(frozen=True)
+class PolicyChange:
+    """What `change_policy` did: the windows under the new policy, and the alerts its write recorded."""
+
+    snapshot: LedgerSnapshot
+    # `budget_reset` of each window the change reopened: recorded in the outbox; the caller publishes them briefly.
+    alerts: tuple[Alert, ...] = ()
+    created: bool = False  # the tenant had no ledger before
+
+
+@dataclass(frozen=True)
 class ReclaimReport:
     tenants_checked: int = 0
     holds_reclaimed: int = 0
@@ -187,9 +197,9 @@ def check_settle(actual: int, saved: int, in_doubt: int) -> None:
         raise InvalidInputError(f"the amount in doubt ({in_doubt}) is part of the actual cost ({actual})")
 
 
-_KIND_ORDER = {kind: i for i, kind in enumerate(AlertKind)}
+KIND_ORDER = {kind: i for i, kind in enumerate(AlertKind)}
 
 
 def delivery_order(alerts: Iterable[Alert]) -> tuple[Alert, ...]:
     """Alerts in the order they should reach a merchant: as claimed, and soft cap before degraded before stop."""
-    return tuple(sorted(alerts, key=lambda a: (a.at, _KIND_ORDER[a.kind], a.window, a.window_key)))
+    return tuple(sorted(alerts, key=lambda a: (a.at, KIND_ORDER[a.kind], a.window, a.window_key)))

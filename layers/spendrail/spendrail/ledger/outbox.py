@@ -9,7 +9,7 @@ acknowledgement (or a replayed one) changes nothing. Operator alerts live on an 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from spendrail.alerts.model import Alert
@@ -36,6 +36,31 @@ def record_alerts(update: Update, alerts: Sequence[Alert], *, flag: bool = True)
         update.sets.append("hold_flag = :flag")
         update.values[":flag"] = s("1")
     return update
+
+
+def record_alerts_read(update: Update, alerts: Sequence[Alert], present: Collection[str]) -> Update:
+    """Add `alerts` to the outbox for a writer that read it: an alert whose id is there already (not published yet)
+    is replaced, not counted again, on the condition that the outbox still is as read, so ``ob_n`` stays exact."""
+    for i, alert in enumerate(alerts):
+        update.sets.append(f"#ro{i} = :ro{i}")
+        update.names[f"#ro{i}"] = OUTBOX_PREFIX + alert.alert_id
+        update.values[f":ro{i}"] = s(alert.record())
+        there = alert.alert_id in present
+        update.conditions.append(f"attribute_exists(#ro{i})" if there else f"attribute_not_exists(#ro{i})")
+    added = sum(1 for alert in alerts if alert.alert_id not in present)
+    if added:
+        update.adds.append("ob_n :ron")
+        update.values[":ron"] = n(added)
+    if alerts:
+        update.sets.append("hold_flag = :flag")
+        update.values[":flag"] = s("1")
+    return update
+
+
+def recount_update(seen: int) -> Update:
+    """An empty outbox whose count says otherwise (an alert claimed again, under the same id, before it was
+    published: the claim counted it twice) counts 0 again, if nothing was claimed or acknowledged since."""
+    return Update(sets=["ob_n = :zero"], conditions=["ob_n = :seen"], values={":zero": n(0), ":seen": n(seen)})
 
 
 def claim_update(w: str, old: int, level: Level, by: str, key: str, alerts: Sequence[Alert]) -> Update:

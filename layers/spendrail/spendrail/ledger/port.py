@@ -4,14 +4,35 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from spendrail.ledger.model import Hold, LedgerSnapshot, ReclaimReport, ReserveResult, SettleResult, WindowName
+from spendrail.ledger.events import LedgerEvent
+from spendrail.ledger.model import (
+    Hold,
+    LedgerSnapshot,
+    PolicyChange,
+    ReclaimReport,
+    ReserveResult,
+    SettleResult,
+    WindowName,
+)
 from spendrail.ledger.summary import WindowSummary
 from spendrail.policy import BudgetPolicy
 
 
 class BudgetLedger(Protocol):
     def put_policy(self, tenant_id: str, policy: BudgetPolicy) -> LedgerSnapshot:
-        """Create the tenant's ledger, or change its policy; a cap change applies to the next request."""
+        """Create the tenant's ledger, or change its policy; a cap change applies to the next request.
+
+        The same as `change_policy(...).snapshot`: the alerts it records wait in the outbox for the scheduled run.
+        """
+
+    def change_policy(self, tenant_id: str, policy: BudgetPolicy) -> PolicyChange:
+        """Create the tenant's ledger, or change its policy, and say which alerts that recorded.
+
+        A window whose new caps or thresholds put its level below the level already announced in it reopens: the
+        announced level comes down to the new one (later crossings are announced again) and `budget_reset` is
+        recorded in the outbox by the same conditional write, once per window however many PUTs race. A window
+        that has ended is left to the roll, which records its reset as every midnight.
+        """
 
     def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
         """Hold `amount` nano-USD in both windows, or refuse (BUSY with `retry_after`). Idempotent per hold id.
@@ -51,3 +72,9 @@ class BudgetHistory(Protocol):
     def history(self, tenant_id: str, window: WindowName = "daily", limit: int = 30) -> list[WindowSummary]:
         """The last `limit` closed windows' summaries (spend, requests, cache hits, savings, downgrades, highest
         state, in doubt), newest first, including those the scheduled run has not written yet."""
+
+
+class BudgetEvents(Protocol):
+    def events(self, tenant_id: str, limit: int = 50) -> list[LedgerEvent]:
+        """The tenant's last `limit` alerts (crossings, resets, projections), newest first, from the last 60 days:
+        those published (recorded when acknowledged) and those still waiting in the outbox (`delivered=False`)."""

@@ -104,6 +104,20 @@ class LedgerTable:
         items: list[dict[str, Any]] = answer.get("Items", [])
         return items
 
+    def query_events(self, tenant_id: str, since: str, until: str, limit: int) -> list[dict[str, Any]]:
+        """The newest `limit` items of a tenant whose sort key is between `since` and `until` (its events)."""
+        answer = self._call(
+            "query",
+            TableName=self._name,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :since AND :until",
+            ExpressionAttributeValues={":pk": s(f"TENANT#{tenant_id}"), ":since": s(since), ":until": s(until)},
+            ScanIndexForward=False,
+            Limit=limit,
+            ConsistentRead=True,  # an alert acknowledged a moment ago is no longer in the outbox: it must be here
+        )
+        items: list[dict[str, Any]] = answer.get("Items", [])
+        return items
+
     def _query(self, index: str, condition: str, values: dict[str, Any]) -> Iterator[str]:
         kwargs: dict[str, Any] = {
             "TableName": self._name,

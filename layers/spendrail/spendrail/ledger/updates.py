@@ -115,8 +115,11 @@ def savings_update(saved: int, keys: WindowKeys) -> Update:
     )
 
 
-def policy_update(current: Item, policy: BudgetPolicy) -> Update:
-    """Move caps and headroom by the same delta, so holds and spend already counted stay counted."""
+def policy_update(current: Item, policy: BudgetPolicy, ver: str | None = None) -> Update:
+    """Move caps and headroom by the same delta, so holds and spend already counted stay counted.
+
+    `ver` is the new policy version (a fresh one if None): a writer whose answer was lost recognises its own write.
+    """
     update = Update()
     for w, cap in (("d", policy.daily_cap_nanos), ("m", policy.monthly_cap_nanos)):
         update.sets += [f"{w}_cap = :{w}cap", f"{w}_room = {w}_room + :{w}delta"]
@@ -135,7 +138,7 @@ def policy_update(current: Item, policy: BudgetPolicy) -> Update:
         ":soft": n(policy.soft_cap_percent),
         ":degrade": n(policy.degrade_percent),
         ":tz": s(policy.timezone),
-        ":ver": s(uuid.uuid4().hex),
+        ":ver": s(ver or uuid.uuid4().hex),
         ":rollat": n(int(day_end(current.win["d"].key, policy.timezone).timestamp())),
         ":shard": s(roll_shard(current.tenant_id)),
         ":dkey": s(current.win["d"].key),
