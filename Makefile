@@ -11,13 +11,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# Deploying: the SAM CLI and checkov, each in a virtualenv of its own (their pins clash with the project's and with
+# each other's). `sam build` finds python3.13 on the PATH, so the one found above goes first.
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+SAM := PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+ENV ?= default
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install dev test lint typecheck validate unit integration concurrency e2e bench clean
+.PHONY: help install tools dev test lint typecheck validate checkov build deploy unit integration concurrency e2e bench clean
 
 help:
 	@echo "make dev    install, then run the local stack (Ctrl-C stops it)"
 	@echo "make test   install, then lint, type-check, validate the template and run every test with coverage"
+	@echo "make deploy sam build, then a non-interactive sam deploy of samconfig.toml's ENV (default; ENV=prod)"
 	@echo "make bench  ledger throughput, chat overhead, cache lookup, fault timing (figures: docs/benchmarks.md)"
 
 $(PY_STAMP): requirements-dev.txt layers/spendrail/requirements.txt pyproject.toml
@@ -44,6 +53,20 @@ $(CHROMIUM):
 
 install: $(PY_STAMP) $(NODE_STAMP) $(CHROMIUM)
 
+$(SAM_STAMP): requirements-sam.txt
+	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_MINOR) not found (pyenv install $(PYTHON_MINOR) or set PYTHON=)"; exit 1; }
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	@touch $@
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_MINOR) not found (pyenv install $(PYTHON_MINOR) or set PYTHON=)"; exit 1; }
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+tools: $(SAM_STAMP) $(CHECKOV_STAMP)
+
 dev: install
 	$(BIN)/python -m local.dev
 
@@ -58,6 +81,18 @@ typecheck: $(PY_STAMP)
 validate: $(PY_STAMP)
 	$(BIN)/cfn-lint template.yaml
 
+# Security checks on the template; what still fails is listed, with its reason, in .checkov.yaml.
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml
+
+# The functions and the layer for arm64, without Docker (aarch64 wheels; tests/template/test_build.py checks them).
+build: $(SAM_STAMP)
+	$(SAM) build --config-env $(ENV)
+
+# Needs AWS credentials and the secrets in SSM first (README, "Deploying").
+deploy: build
+	$(SAM) deploy --config-env $(ENV)
+
 unit: $(PY_STAMP)
 	$(BIN)/pytest tests/unit -q
 
@@ -70,7 +105,7 @@ concurrency: install
 e2e: install
 	$(BIN)/pytest tests/e2e -q -s
 
-test: install lint typecheck validate
+test: install tools lint typecheck validate
 	$(BIN)/pytest --cov --cov-branch --cov-report=term-missing
 
 bench: install
@@ -81,4 +116,4 @@ bench: install
 	$(BIN)/python -m benchmarks.windows_run
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .aws-sam

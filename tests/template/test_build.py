@@ -1,0 +1,100 @@
+"""`sam build` for arm64 on this x86_64 machine, without Docker: every function's artifact holds its own code, the
+layer holds the shared package with its pricing catalog and an aarch64 build of every compiled dependency, and a
+function with the layer stays under Lambda's 250 MB unzipped limit."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import struct
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from tests.template import cfn
+from tests.template.tools import make
+
+BUILD = cfn.ROOT / ".aws-sam" / "build"
+LAYER = BUILD / "SpendrailLayer" / "python"
+SOURCE = cfn.ROOT / "layers" / "spendrail"
+ELF_MAGIC = b"\x7fELF"
+EM_AARCH64 = 183
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024  # function and all its layers, unzipped
+
+
+@pytest.fixture(scope="module")
+def built() -> Path:
+    """The current sources, built as `make deploy` builds them (cached: seconds when nothing changed)."""
+    make("build")
+    return BUILD
+
+
+def _pinned() -> list[str]:
+    lines = (SOURCE / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    return [line.split("==")[0] for line in lines if "==" in line and not line.startswith("#")]
+
+
+def _elf_machine(path: Path) -> int | None:
+    with path.open("rb") as file:
+        header = file.read(20)
+    if header[:4] != ELF_MAGIC:
+        return None
+    byte_order = "<" if header[5] == 1 else ">"
+    machine: int = struct.unpack(byte_order + "H", header[18:20])[0]
+    return machine
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+@pytest.mark.parametrize("logical_id", sorted(cfn.functions()))
+def test_each_functions_artifact_holds_its_own_handler(built: Path, logical_id: str) -> None:
+    artifact = built / logical_id
+    module = cfn.functions()[logical_id]["Properties"]["Handler"].split(".")[0]
+    assert filecmp.cmp(artifact / f"{module}.py", cfn.function_dir(logical_id) / f"{module}.py", shallow=False)
+
+
+def test_the_layer_holds_the_shared_package_and_its_pricing_catalog(built: Path) -> None:
+    package = SOURCE / "spendrail"
+    modules = {p.relative_to(package) for p in package.rglob("*.py")}
+    assert modules <= {p.relative_to(LAYER / "spendrail") for p in (LAYER / "spendrail").rglob("*.py")}
+    catalog = LAYER / "spendrail" / "data" / "models.json"
+    assert json.loads(catalog.read_text(encoding="utf-8")) == json.loads(
+        (package / "data" / "models.json").read_text(encoding="utf-8")
+    )
+
+
+def test_every_pinned_dependency_is_in_the_layer_at_its_pinned_version(built: Path) -> None:
+    layer = metadata.distributions(path=[str(LAYER)])
+    shipped = {d.metadata["Name"].lower().replace("_", "-"): d.version for d in layer}
+    for line in (SOURCE / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            assert shipped.get(name.lower().replace("_", "-")) == version, name
+
+
+def test_every_compiled_dependency_is_built_for_aarch64(built: Path) -> None:
+    """Compiled on this host (x86_64, the test's own environment) means compiled in the layer too, for arm64."""
+    compiled_here = {
+        name
+        for name in _pinned()
+        if any(str(f).endswith(".so") or ".so." in str(f) for f in metadata.distribution(name).files or [])
+    }
+    assert {"numpy", "pydantic_core", "jiter"} <= {n.replace("-", "_").lower() for n in compiled_here}
+    for name in compiled_here:
+        [dist] = [d for d in metadata.distributions(path=[str(LAYER)]) if d.metadata["Name"].lower() == name.lower()]
+        objects = [LAYER / f for f in dist.files or [] if str(f).endswith(".so") or ".so." in str(f)]
+        assert objects, f"{name} ships no compiled code in the layer"
+        assert {_elf_machine(o) for o in objects} == {EM_AARCH64}, name
+        wheel = (dist.read_text("WHEEL") or "").splitlines()
+        assert all("aarch64" in tag for tag in wheel if tag.startswith("Tag:")), (name, wheel)
+    strays = [p for p in LAYER.rglob("*") if p.is_file() and _elf_machine(p) not in (None, EM_AARCH64)]
+    assert strays == [], "x86_64 (or other) binaries in an arm64 layer"
+
+
+@pytest.mark.parametrize("logical_id", sorted(cfn.functions()))
+def test_each_function_with_the_layer_fits_lambdas_unzipped_limit(built: Path, logical_id: str) -> None:
+    layer, function = _size(built / "SpendrailLayer"), _size(built / logical_id)
+    assert layer + function < LAMBDA_UNZIPPED_LIMIT, f"{logical_id}: {function} + layer {layer} bytes"
