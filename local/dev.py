@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -30,6 +31,7 @@ from local.apigw import LocalApiGateway, Route, describe_exit
 from local.aws import LocalAws
 from local.openrouter_sim import OpenRouterSimulator
 from local.schedule import Schedule
+from spendrail.admin.auth import new_admin_token
 from spendrail.compose import Components
 from spendrail.errors import TenantNotFoundError
 from spendrail.ledger.dynamodb import DynamoDBLedger
@@ -43,7 +45,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / ".local-data"  # LOCAL_DATA_DIR moves it
 SIM_PORT = 8787  # the simulator's own default (python -m local.openrouter_sim); OPENROUTER_SIM_PORT moves it
 STOP_GRACE_S = 2.0  # how long a request still running when make dev stops may finish before its worker is killed
-ROUTES = [Route("POST", "/v1/chat", "functions/chat:app.lambda_handler")]
+ROUTES = [
+    Route("POST", "/v1/chat", "functions/chat:app.lambda_handler"),
+    Route("ANY", "/v1/admin/", "functions/admin:app.lambda_handler"),
+    Route("GET", "/dashboard", "functions/admin:app.lambda_handler"),
+]
 # Handed to the functions as is (the rest of the environment is not, as in Lambda).
 _PASSED_THROUGH = (
     "DEFAULT_DAILY_BUDGET",
@@ -159,6 +165,10 @@ class StackConfig:
     aws_port: int = 0
     slack_webhook_url: str = ""  # the operator's alert channel
     windows_period_s: float = 30.0
+    admin_token: str = field(default_factory=new_admin_token)  # ADMIN_TOKEN, or a new one printed at start
+    admin_token_given: bool = False
+    # Signs budget-page links (DASHBOARD_SECRET); a new one each start unless given, so old local links expire then.
+    dashboard_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> StackConfig:
@@ -179,6 +189,9 @@ class StackConfig:
             aws_port=_port(environ, "LOCAL_AWS_PORT", AWS_PORT),
             slack_webhook_url=_webhook(environ),
             windows_period_s=_period(environ),
+            admin_token=environ.get("ADMIN_TOKEN") or new_admin_token(),
+            admin_token_given=bool(environ.get("ADMIN_TOKEN")),
+            dashboard_secret=environ.get("DASHBOARD_SECRET") or secrets.token_urlsafe(32),
         )
 
     @property
@@ -239,8 +252,14 @@ class LocalStack:
             base_url = self.simulator.base_url
         api_key = api_key or "sk-or-local-no-key"
         self.aws = self._exit.enter_context(LocalAws(config.aws_port))
+        port = config.port or dynalite.free_port()  # known before the workers start: links name the API's URL
         env = function_env(self.dynamodb_endpoint, settings, base_url, api_key) | self._alerts_env() | config.env
-        self.gateway = LocalApiGateway(ROUTES, port=config.port, instances=config.instances, env=env).start()
+        env |= {
+            "ADMIN_TOKEN": config.admin_token,
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "DASHBOARD_SECRET": config.dashboard_secret,
+        }
+        self.gateway = LocalApiGateway(ROUTES, port=port, instances=config.instances, env=env).start()
         # Functions that run in the background print no metrics lines into the console unless asked to.
         background = {"POWERTOOLS_METRICS_DISABLED": "true"} | env
         slack_env = background | ({"SLACK_WEBHOOK_URL": config.slack_webhook_url} if config.slack_webhook_url else {})
@@ -346,7 +365,7 @@ def _banner(stack: LocalStack) -> str:
     slack = "SLACK_WEBHOOK_URL" if config.slack_webhook_url else "none (set SLACK_WEBHOOK_URL); alerts print here"
     return f"""
 spendrail local stack
-  API        {stack.url}  (POST /v1/chat)
+  API        {stack.url}  (POST /v1/chat; admin routes under /v1/admin/)
   DynamoDB   {stack.dynamodb_endpoint}  (dynalite, data in {config.data_dir})
   LLM        {llm}
   Alerts     SNS topic {stack.aws.topic_arn if stack.aws else ""}
@@ -355,11 +374,13 @@ spendrail local stack
   tenant     {config.tenant_id}: {snapshot.state.value}, daily ${nanos_to_usd(snapshot.daily.spent):f} of \
 ${nanos_to_usd(snapshot.daily.cap):f} spent
   key        {stack.tenant_key}
+  admin      {config.admin_token}{"" if config.admin_token_given else "  (generated: set ADMIN_TOKEN to keep one)"}
 
 Try it:
   curl -s -X POST {stack.url}/v1/chat \\
     -H 'Authorization: Bearer {stack.tenant_key}' -H 'Content-Type: application/json' \\
     -d '{{"prompt":"How do I track my order?","customerId":"cust-1"}}'
+  curl -s {stack.url}/v1/admin/tenants/{config.tenant_id}/budget -H 'Authorization: Bearer {config.admin_token}'
 
 Ctrl-C stops everything."""
 

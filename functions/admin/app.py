@@ -59,6 +59,12 @@ def dashboard_link(tenantId: str) -> Response[str]:
     return admin.dashboard_link(app.current_event, tenantId)
 
 
+@app.get("/dashboard")
+def dashboard() -> Response[str]:
+    """The tenant's budget page: public, the signed link (?t=) is the credential; every bad link gets one 403 page."""
+    return admin.dashboard(app.current_event)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

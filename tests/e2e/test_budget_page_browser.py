@@ -14,6 +14,8 @@ import pytest
 
 from tests.e2e.budget_site import BudgetSite
 from tests.e2e.chromium import Chromium, Tab
+from tests.e2e.conftest import Stack, post
+from tests.e2e.test_admin import admin
 from tests.fakes.budget_reports import black_friday
 
 TENANT = "maple-and-co"
@@ -128,3 +130,26 @@ def test_a_tampered_or_expired_link_opens_the_plain_403_page(site: BudgetSite, t
         assert seen["h1"] == "This link is not valid"
         assert seen["chart"] == 0
         assert TENANT not in seen["body"] and "$" not in seen["body"]
+
+
+def test_the_real_stack_issues_a_link_that_opens_the_budget_the_admin_api_returns(local_stack: Stack, tab: Tab) -> None:
+    """The whole path as a merchant's agency uses it: onboard, answer a shopper, issue a link, open it."""
+    assert (
+        admin(local_stack, "PUT", "/v1/admin/tenants/page-store", {"dailyBudgetUsd": 3, "monthlyBudgetUsd": 30}).status
+        == 201
+    )
+    key = admin(local_stack, "POST", "/v1/admin/tenants/page-store/keys").body["key"]
+    assert post(local_stack.url, key, {"prompt": "Can I change my delivery slot?", "customerId": "c-9"}).status == 200
+    issued = admin(local_stack, "POST", "/v1/admin/tenants/page-store/dashboard-links")
+    assert issued.status == 201, issued.body
+    report = admin(local_stack, "GET", "/v1/admin/tenants/page-store/budget").body
+
+    assert tab.open(issued.body["url"], width=375, height=800, mobile=True) == 200
+    page = tab.evaluate(READ_PAGE)
+    assert (page["tenant"], page["state"]) == ("page-store", report["state"])
+    for window in ("daily", "monthly"):
+        for name in AMOUNTS:
+            assert usd(page["amounts"][f"{window}-{name}"]["usd"]) == usd(report[window][f"{name}Usd"]), (window, name)
+    assert usd(page["bars"][-1]["usd"]) == usd(report["daily"]["spentUsd"]) > 0  # today's bar: the answer's cost
+    tampered = issued.body["url"][:-2] + ("AA" if not issued.body["url"].endswith("AA") else "BB")
+    assert tab.open(tampered, width=375, height=800, mobile=True) == 403

@@ -243,3 +243,35 @@ def test_unknown_tenants_are_404(admin: Admin) -> None:
         reply = admin.call(method, path)
         assert (reply.status, reply.error["code"]) == (404, "not_found"), path
     assert admin.call("GET", "/v1/admin/tenants/bad id!").status == 400
+
+
+def test_raising_a_stopped_stores_cap_serves_the_next_shopper_and_says_budget_restored(admin: Admin) -> None:
+    sqs: Any = boto3.client("sqs", region_name="us-east-1")
+    queue = sqs.create_queue(QueueName="alerts-seen")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns: Any = boto3.client("sns", region_name="us-east-1")
+    topic = sns.list_topics()["Topics"][0]["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    admin.chat.module = load_function("chat")  # with ALERTS_TOPIC_ARN: the chat path publishes what it claims
+
+    admin.put("flash", {"dailyBudgetUsd": 0.0003, "monthlyBudgetUsd": 50})
+    key = admin.new_key("flash")
+    ask = {"prompt": "Is the sale on all week?", "customerId": "c1", "maxTokens": 64}
+    answered = 0
+    while admin.chat.post(ask, key=key).status == 200:  # until the hard stop
+        answered += 1
+        assert answered < 50, "the tiny cap never stopped the store"
+    assert admin.chat.post(ask | {"prompt": "One more?"}, key=key).status == 429
+
+    raised = admin.put("flash", {"dailyBudgetUsd": 5, "monthlyBudgetUsd": 50})
+    assert raised.status == 200
+    assert admin.chat.post(ask | {"prompt": "And now?"}, key=key).status == 200  # served on the next request
+
+    kinds = []
+    while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages"):
+        kinds += [json.loads(m["Body"])["kind"] for m in messages]
+        sqs.delete_message_batch(
+            QueueUrl=queue, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in messages]
+        )
+    assert kinds[-1] == "budget_reset"
+    assert kinds.count("budget_reset") == 1 and "hard_stop" in kinds

@@ -23,8 +23,10 @@ def test_the_committed_document_is_what_the_code_generates() -> None:
 def test_the_functions_serve_exactly_the_documented_routes(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {"OPENROUTER_API_KEY": "sk-or-test", "POWERTOOLS_TRACE_DISABLED": "true"}.items():
         monkeypatch.setenv(name, value)
-    app = load_function("chat").app
-    served = {(route.method, route.openapi_path) for route in app._static_routes + app._dynamic_routes}
+    served = set()
+    for function in ("chat", "admin"):
+        app = load_function(function).app
+        served |= {(route.method, route.openapi_path) for route in app._static_routes + app._dynamic_routes}
     assert served == openapi.routes()
 
 

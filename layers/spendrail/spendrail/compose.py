@@ -191,7 +191,12 @@ class Components:
         """Publishes claimed alerts to the topic; None when no topic is configured (they wait in the outbox)."""
         if not self.settings.alerts_topic_arn:
             return None
-        return AlertDelivery(self.alert_publisher, self.ledger, enrich=AlertDetails(self.catalog))
+        return AlertDelivery(self.alert_publisher, self.ledger, enrich=self.alert_details)
+
+    @cached_property
+    def alert_details(self) -> AlertDetails:
+        """The model now in use, and a fresh link to the tenant's budget page when the deployment issues them."""
+        return AlertDetails(self.catalog, dashboard_link=self.alert_dashboard_link)
 
     def windows_run(self) -> WindowsRun:
         """The scheduled windows run (functions/windows): its ledger on a client pooled for its worker threads, the
@@ -200,7 +205,7 @@ class Components:
         pooled = Config(max_pool_connections=settings.windows_workers + 2)
         client: DynamoDBClient = self._dynamodb or boto3.client("dynamodb", config=_DYNAMODB.merge(pooled))
         ledger = DynamoDBLedger(client, settings.budget_table_name, hold_ttl_seconds=settings.hold_ttl_seconds)
-        delivery = AlertDelivery(self.alert_publisher, ledger, enrich=AlertDetails(self.catalog))
+        delivery = AlertDelivery(self.alert_publisher, ledger, enrich=self.alert_details)
         reconciler = None
         if settings.reconcile_enabled:
             key = secret(settings.openrouter_api_key_param, settings.openrouter_api_key)
@@ -217,11 +222,13 @@ class Components:
             self.directory,
             destinations=self.alert_destinations if self.settings.alerts_topic_arn else None,
             events=self.ledger if isinstance(self.ledger, EventLog) else None,
+            links=self.dashboard_links,
             alerts=self.alert_delivery,
         )
 
     def admin_endpoint(self, logger: Logger) -> AdminEndpoint:
-        return AdminEndpoint(AdminAuth(self.settings.admin_token.get_secret_value()), self.tenant_admin, logger=logger)
+        auth = AdminAuth(self.settings.admin_token.get_secret_value())
+        return AdminEndpoint(auth, self.tenant_admin, logger=logger, links=self.dashboard_links)
 
     def chat_endpoint(self, logger: Logger, metrics: Metrics) -> ChatEndpoint:
         settings = self.settings

@@ -23,25 +23,19 @@ from spendrail.admin.models import (
     TenantSettingsOut,
     WindowReport,
 )
-from spendrail.alerts.model import Alert, window_end
+from spendrail.alerts.model import window_end
 from spendrail.alerts.port import AlertSink
 from spendrail.deadline import Deadline
 from spendrail.errors import BadRequestError, NotFoundError, TenantNotFoundError
+from spendrail.ledger.events import LedgerEvent
 from spendrail.ledger.model import LedgerSnapshot, WindowSnapshot
 from spendrail.ledger.port import BudgetHistory, BudgetLedger
 from spendrail.ledger.summary import WindowSummary
 from spendrail.money import nanos_to_usd
 from spendrail.policy import BudgetPolicy, validate_tenant_id
 from spendrail.tenants.destinations import AlertDestinations, Destinations
-from spendrail.tenants.model import (
-    DEFAULT_FALLBACK_MESSAGE,
-    KeyRecord,
-    KeyStatus,
-    Tenant,
-    is_well_formed,
-    key_hash,
-    new_api_key,
-)
+from spendrail.tenants.keys import TenantKeys
+from spendrail.tenants.model import DEFAULT_FALLBACK_MESSAGE, Tenant
 from spendrail.tenants.port import TenantRegistry
 
 MASKED_WEBHOOK = "https://hooks.slack.com/services/***"  # a stored webhook is a secret: never shown back
@@ -49,12 +43,12 @@ DEFAULT_LINK_LIFETIME = timedelta(days=7)
 
 
 class Ledger(BudgetLedger, BudgetHistory, Protocol):
-    def pending_alerts(self, tenant_id: str) -> tuple[Alert, ...]: ...
+    """What the admin service reads and changes: policies, windows, history."""
 
 
 @runtime_checkable
 class EventLog(Protocol):
-    def events(self, tenant_id: str, limit: int = 50) -> list[BudgetEvent]: ...
+    def events(self, tenant_id: str, limit: int = 50) -> list[LedgerEvent]: ...
 
 
 class LinkIssuer(Protocol):
@@ -100,6 +94,7 @@ class TenantAdmin:
         self._links = links
         self._alerts = alerts
         self._clock = clock
+        self._keys = TenantKeys(registry, clock)
 
     # ---- tenants ------------------------------------------------------------------------------------------------
 
@@ -121,7 +116,7 @@ class TenantAdmin:
         if existing is not None:
             profile = Tenant(tenant_id, fallback, existing.cache_threshold, existing.uncacheable_use_cases)
         self._registry.put_tenant(profile)
-        self._ledger.put_policy(tenant_id, policy)
+        change = self._ledger.change_policy(tenant_id, policy)
         if settings.alerts is not None and self._destinations is not None:
             given = settings.alerts.model_fields_set
             self._destinations.set(
@@ -131,7 +126,8 @@ class TenantAdmin:
                 clear_email="email" in given and settings.alerts.email is None,
                 clear_slack="slack_webhook_url" in given and settings.alerts.slack_webhook_url is None,
             )
-        self._deliver(tenant_id, deadline)  # e.g. a stopped tenant whose new cap has room: its budget_reset
+        if change.alerts and self._alerts is not None:  # e.g. a stopped tenant whose new cap has room: budget_reset
+            self._alerts.deliver(change.alerts, deadline or Deadline.after(5))
         return self.tenant(tenant_id), existing is None
 
     def tenant(self, tenant_id: str) -> TenantSettingsOut:
@@ -156,27 +152,23 @@ class TenantAdmin:
     def create_key(self, tenant_id: str, key: str | None = None) -> KeyCreated:
         """A new key for the tenant (or register `key`): returned once, only its hash is kept."""
         self._require(tenant_id)
-        if key is not None and not is_well_formed(key):
-            raise BadRequestError("an API key is 'srk_' followed by 43 URL-safe base64 characters")
-        key = key or new_api_key()
-        record = KeyRecord(key_hash(key), tenant_id, KeyStatus.ACTIVE, self._clock().isoformat(timespec="seconds"))
-        self._registry.put_key(record)
-        return KeyCreated(key_id=record.key_id, key=key)
+        key_id, key = self._keys.issue(tenant_id, key)
+        return KeyCreated(key_id=key_id, key=key)
 
     def revoke_key(self, tenant_id: str, key_id: str) -> None:
-        """Refused everywhere within the chat function's key cache lifetime (AUTH_CACHE_SECONDS, 60 s)."""
         self._require(tenant_id)
-        record = next((k for k in self._registry.keys_of(tenant_id) if k.key_id == key_id), None)
-        if record is None:
-            raise NotFoundError(f"tenant {tenant_id!r} has no key {key_id!r}")
-        self._registry.put_key(KeyRecord(record.key_hash, tenant_id, KeyStatus.REVOKED, record.created_at))
+        self._keys.revoke(tenant_id, key_id)
 
     def revoke_secret(self, key: str) -> None:
-        """Revoke by the key itself (the operator CLI holds keys, not ids)."""
-        record = self._registry.key(key_hash(key)) if is_well_formed(key) else None
-        if record is None:
-            raise NotFoundError("no such key")
-        self.revoke_key(record.tenant_id, record.key_id)
+        self._keys.revoke_secret(key)
+
+    def onboard(self, tenant: Tenant, policy: BudgetPolicy, key: str | None = None) -> str:
+        """Create or update a tenant with `policy` and give it a key (`key`, or a new one): the CLI's and the local
+        stack's way in. Returns the key."""
+        self._valid_id(tenant.tenant_id)
+        self._registry.put_tenant(tenant)
+        self._ledger.put_policy(tenant.tenant_id, policy)
+        return self._keys.issue(tenant.tenant_id, key)[1]
 
     # ---- budget -------------------------------------------------------------------------------------------------
 
@@ -185,8 +177,9 @@ class TenantAdmin:
         zone = snapshot.policy.timezone
         now = self._clock()
         history = self._ledger.history(tenant_id, "daily", 30)
-        events = self._events.events(tenant_id, 50) if self._events is not None else []
-        events = sorted([*events, *_downgrade_days(history, zone)], key=lambda e: e.at, reverse=True)
+        logged = self._events.events(tenant_id, 50) if self._events is not None else []
+        events = [_event(e, zone) for e in logged] + _downgrade_days(history, zone)
+        events.sort(key=lambda e: e.at, reverse=True)
         return BudgetReport(
             tenant_id=tenant_id,
             timezone=zone,
@@ -250,10 +243,6 @@ class TenantAdmin:
             keys=[KeyInfo(key_id=k.key_id, status=k.status.value, created_at=k.created_at) for k in keys],
         )
 
-    def _deliver(self, tenant_id: str, deadline: Deadline | None) -> None:
-        if self._alerts is not None:
-            self._alerts.deliver(self._ledger.pending_alerts(tenant_id), deadline or Deadline.after(5))
-
 
 def _iso(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
@@ -284,6 +273,27 @@ def _day(summary: WindowSummary) -> DaySummary:
         downgrades=summary.downgrades,
         highest_state=summary.highest,
         in_doubt_usd=nanos_to_usd(summary.in_doubt),
+    )
+
+
+_EVENT_TEXT = {
+    "soft_cap": "soft cap reached",
+    "degraded": "degraded: answers from the cheapest model",
+    "hard_stop": "hard stop: answers paused until the window resets",
+    "budget_reset": "budget restored",
+    "projected_exhaustion": "projected to hit the cap before the window ends",
+}
+
+
+def _event(event: LedgerEvent, zone: str) -> BudgetEvent:
+    spent, cap = nanos_to_usd(event.spent).normalize(), nanos_to_usd(event.cap).normalize()
+    text = _EVENT_TEXT.get(event.kind.value, event.kind.value)
+    return BudgetEvent(
+        at=_iso(datetime.fromtimestamp(event.at, UTC), zone),
+        kind=event.kind.value,
+        window=event.window,
+        window_key=event.window_key,
+        detail=f"{text} (${spent:f} of ${cap:f})",
     )
 
 

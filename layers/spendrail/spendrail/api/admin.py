@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -15,10 +16,14 @@ from spendrail.admin.models import TenantSettingsIn
 from spendrail.admin.service import TenantAdmin
 from spendrail.api.body import json_object
 from spendrail.api.errors import json_body
+from spendrail.dashboard.links import DashboardLinks
+from spendrail.dashboard.page import render_forbidden
+from spendrail.dashboard.serve import PAGE_HEADERS, budget_page
 from spendrail.deadline import Deadline
 from spendrail.errors import BadRequestError
 
 MAX_ADMIN_BODY_BYTES = 8 * 1024
+HTML = "text/html; charset=utf-8"
 
 
 def _json(status: int, model: BaseModel | None = None) -> Response[str]:
@@ -27,10 +32,13 @@ def _json(status: int, model: BaseModel | None = None) -> Response[str]:
 
 
 class AdminEndpoint:
-    def __init__(self, auth: AdminAuth, service: TenantAdmin, *, logger: Logger) -> None:
+    def __init__(
+        self, auth: AdminAuth, service: TenantAdmin, *, logger: Logger, links: DashboardLinks | None = None
+    ) -> None:
         self._auth = auth
         self._service = service
         self._logger = logger
+        self._links = links
 
     def _authorized(self, event: APIGatewayProxyEventV2, action: str, tenant_id: str | None = None) -> None:
         self._auth.check(event)
@@ -74,6 +82,13 @@ class AdminEndpoint:
     def dashboard_link(self, event: APIGatewayProxyEventV2, tenant_id: str) -> Response[str]:
         self._authorized(event, "dashboard_link", tenant_id)
         return _json(201, self._service.dashboard_link(tenant_id))
+
+    def dashboard(self, event: APIGatewayProxyEventV2) -> Response[str]:
+        if self._links is None:  # no signing secret: no link can be valid
+            return Response(403, content_type=HTML, body=render_forbidden(), headers=dict(PAGE_HEADERS))
+        token = event.get_query_string_value("t")
+        page = budget_page(token, datetime.now(UTC), links=self._links, reports=self._service.budget)
+        return Response(page.status, content_type=HTML, body=page.body, headers=dict(page.headers))
 
 
 def _field(name: str) -> dict[str, str]:

@@ -15,13 +15,22 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from pydantic import BaseModel
 
+from spendrail.admin.models import (
+    BudgetReport,
+    DashboardLink,
+    KeyCreated,
+    TenantPage,
+    TenantSettingsIn,
+    TenantSettingsOut,
+)
 from spendrail.api.models import ChatRequest, ChatResponse, ErrorBody
 
 VERSION = "1.0.0"
 _TENANT_KEY = "tenantKey"
+_ADMIN = "admin"
 
 
 def _json(model: type[BaseModel], description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -68,8 +77,131 @@ CHAT_RESPONSES: dict[int, dict[str, Any]] = {
 }
 
 
+def _admin_responses(ok: int, model: type[BaseModel] | None, description: str) -> Any:
+    answer: dict[str, Any] = _json(model, description) if model is not None else {"description": description}
+    return {
+        ok: answer,
+        400: _json(ErrorBody, "invalid_request: a field breaks its rule (details name it), a bad cursor or limit"),
+        401: _json(
+            ErrorBody, "unauthorized: no admin credentials (IAM in AWS, ADMIN_TOKEN locally); chat keys never work"
+        ),
+        404: _json(ErrorBody, "not_found: no such tenant or key"),
+        503: _json(ErrorBody, "unavailable: a store did not answer in time", _RETRY_AFTER),
+    }
+
+
+_TENANT = "/v1/admin/tenants/{tenantId}"
+
+
+def _admin_routes(app: APIGatewayHttpResolver) -> None:
+    """Documentation stubs of functions/admin/app.py's routes (the same path, method and models)."""
+    tags: list[str] = ["admin"]
+    security: list[dict[str, list[str]]] = [{_ADMIN: []}]
+    put_responses = _admin_responses(200, TenantSettingsOut, "changed: the settings now (a Slack webhook is masked)")
+    put_responses |= {201: _json(TenantSettingsOut, "created"), 415: _json(ErrorBody, "unsupported_media_type")}
+
+    @app.put(
+        "/v1/admin/tenants/<tenantId>",
+        summary="Create or change a tenant (caps, thresholds, time zone, fallback message, alert destinations)",
+        operation_id="putTenant",
+        responses=put_responses,
+        tags=tags,
+        security=security,
+    )
+    def put_tenant(tenantId: str, body: Annotated[TenantSettingsIn, Body()]) -> Response[TenantSettingsOut]:
+        raise NotImplementedError
+
+    @app.get(
+        "/v1/admin/tenants",
+        summary="List tenants, a page at a time (?limit=1-100&cursor=)",
+        operation_id="listTenants",
+        responses=_admin_responses(200, TenantPage, "a page of tenants and the cursor of the next"),
+        tags=tags,
+        security=security,
+    )
+    def list_tenants(
+        limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: Annotated[str | None, Query()] = None
+    ) -> Response[TenantPage]:
+        raise NotImplementedError
+
+    @app.get(
+        "/v1/admin/tenants/<tenantId>",
+        summary="A tenant's settings and its keys (ids only)",
+        operation_id="getTenant",
+        responses=_admin_responses(200, TenantSettingsOut, "the settings"),
+        tags=tags,
+        security=security,
+    )
+    def get_tenant(tenantId: str) -> Response[TenantSettingsOut]:
+        raise NotImplementedError
+
+    @app.post(
+        "/v1/admin/tenants/<tenantId>/keys",
+        summary="Issue an API key (shown once)",
+        operation_id="createKey",
+        responses=_admin_responses(201, KeyCreated, "the new key: keep it, it is not shown again"),
+        tags=tags,
+        security=security,
+    )
+    def create_key(tenantId: str) -> Response[KeyCreated]:
+        raise NotImplementedError
+
+    @app.delete(
+        "/v1/admin/tenants/<tenantId>/keys/<keyId>",
+        summary="Revoke a key: refused everywhere within 60 s",
+        operation_id="revokeKey",
+        responses=_admin_responses(204, None, "revoked"),
+        tags=tags,
+        security=security,
+    )
+    def revoke_key(tenantId: str, keyId: str) -> Response[None]:
+        raise NotImplementedError
+
+    @app.get(
+        "/v1/admin/tenants/<tenantId>/budget",
+        summary="Both windows now, the last 30 days and the events (crossings, resets, downgrades)",
+        operation_id="getBudget",
+        responses=_admin_responses(200, BudgetReport, "the budget in the tenant's zone"),
+        tags=tags,
+        security=security,
+    )
+    def budget(tenantId: str) -> Response[BudgetReport]:
+        raise NotImplementedError
+
+    @app.post(
+        "/v1/admin/tenants/<tenantId>/dashboard-links",
+        summary="A signed, expiring link to the tenant's budget page (no login)",
+        operation_id="createDashboardLink",
+        responses=_admin_responses(201, DashboardLink, "the link and when it expires"),
+        tags=tags,
+        security=security,
+    )
+    def dashboard_link(tenantId: str) -> Response[DashboardLink]:
+        raise NotImplementedError
+
+
+def _page_route(app: APIGatewayHttpResolver) -> None:
+    html: Any = {"text/html": {"schema": {"type": "string"}}}
+
+    @app.get(
+        "/dashboard",
+        summary="The tenant's budget page (HTML; the signed link from dashboard-links is the only credential)",
+        operation_id="budgetPage",
+        tags=["budget page"],
+        responses={
+            200: {"description": "the page: spend against the caps, 30 days, savings, events", "content": html},
+            403: {"description": "a missing, tampered or expired link: one plain page for all", "content": html},
+            503: {"description": "the budget could not be read just now", "content": html},
+        },
+    )
+    def budget_page(t: Annotated[str | None, Query(description="the signed token")] = None) -> Response[str]:
+        raise NotImplementedError
+
+
 def _resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
+    _admin_routes(app)
+    _page_route(app)
 
     @app.post(
         "/v1/chat",
@@ -105,7 +237,13 @@ def document() -> dict[str, Any]:
         version=VERSION,
         summary="Spend governance for AI customer-support chatbots",
         servers=[Server(url="/")],
-        security_schemes={_TENANT_KEY: HTTPBearer(description="the tenant's API key (srk_...)")},
+        security_schemes={
+            _TENANT_KEY: HTTPBearer(description="the tenant's API key (srk_...)"),
+            _ADMIN: HTTPBearer(
+                description="in AWS the admin routes are authorized by AWS_IAM (sign requests with SigV4, e.g. "
+                "awscurl); locally by the bearer ADMIN_TOKEN that make dev prints"
+            ),
+        },
     )
     doc: dict[str, Any] = json.loads(schema)
     # Powertools documents its own 422 validation answer; ours are the 400s above, in our error shape.

@@ -1,4 +1,5 @@
-"""Operator CLI until the admin API exists: create a tenant (budget + key), revoke a key, set alert destinations.
+"""Operator CLI, a thin client of the admin API's service: create a tenant (budget + key), revoke a key, set alert
+destinations. The admin API (/v1/admin/...) does the same over HTTP.
 
     export BUDGET_TABLE_NAME=... TENANT_TABLE_NAME=... ALERTS_TOPIC_ARN=...
     python -m spendrail.tenants.cli create demo-store --daily 10 --monthly 100
@@ -21,7 +22,6 @@ from spendrail.errors import SpendrailError
 from spendrail.policy import BudgetPolicy
 from spendrail.settings import Settings
 from spendrail.tenants.model import DEFAULT_FALLBACK_MESSAGE, Tenant
-from spendrail.tenants.provision import provision_tenant, revoke_key
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,10 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     components = Components(Settings.from_env())
-    settings, directory = components.settings, components.directory
+    settings, admin = components.settings, components.tenant_admin
     try:
         if args.command == "revoke":
-            revoke_key(directory, args.key)
+            admin.revoke_secret(args.key)
             print("revoked")
             return 0
         if args.command == "alerts":
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timezone=args.timezone,
         )
         tenant = Tenant(args.tenant_id, args.fallback_message)
-        print(provision_tenant(directory, components.ledger, tenant, policy))
+        print(admin.onboard(tenant, policy))
     except (SpendrailError, ValidationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
