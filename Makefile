@@ -18,7 +18,11 @@ SAM_STAMP := $(SAM_VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 SAM := PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
-ENV ?= default
+# samconfig.toml's environment: `make deploy ENV=prod`. Only from the command line: some shells export ENV (a startup
+# file for sh), which must never pick the stage.
+ifneq ($(origin ENV),command line)
+ENV := default
+endif
 export PYTHONPATH := $(CURDIR)
 
 .PHONY: help install tools dev test lint typecheck validate checkov build deploy unit integration concurrency e2e bench clean
