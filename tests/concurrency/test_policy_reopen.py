@@ -40,7 +40,7 @@ def test_eight_concurrent_puts_raising_a_stopped_tenants_cap_record_one_budget_r
 
     with ThreadPoolExecutor(PUTS) as pool:
         returned = Counter(a.alert_id for alerts in pool.map(put, range(PUTS)) for a in alerts)
-    assert returned == Counter({"shop/budget_reset/daily/2026-11-28": 1})  # one PUT learned of it
+    assert returned == Counter({"shop/budget_reset/daily/2026-11-28/1": 1})  # one PUT learned of it: episode 1
     pending = setup.pending_alerts("shop")
     assert [a.kind for a in pending].count(AlertKind.BUDGET_RESET) == 1
     raw = client.get_item(TableName=table, Key={"pk": {"S": "TENANT#shop"}, "sk": {"S": "LEDGER"}})["Item"]

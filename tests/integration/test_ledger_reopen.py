@@ -1,5 +1,6 @@
 """A cap change that reopens a window (the admin API's PUT), on both ledgers: the level announced in the window is
-lowered to the new one and `budget_reset` is recorded once, in the same write; later crossings alert again."""
+lowered to the new one and `budget_reset` is recorded once, in the same write; later crossings alert again. Each
+reopening starts a new episode of the window, and every alert of an episode after the first carries it in its id."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from tests.integration.test_ledger_contract import (
     outbox_of,
     policy,
 )
+from tests.integration.test_ledger_events import events_of
 
-DAY_RESET = "shop/budget_reset/daily/2026-11-28"
+DAY = "2026-11-28"
+DAY_RESET = f"shop/budget_reset/daily/{DAY}/1"  # the first reopening starts the window's episode 1
+FIRST_EPISODE = [f"shop/{kind}/daily/{DAY}" for kind in ("soft_cap", "degraded", "hard_stop")]
 
 
 def stopped(ledger: BudgetLedger) -> None:
@@ -55,6 +59,7 @@ def test_a_crossing_under_the_raised_cap_alerts_again(make_ledger: MakeLedger) -
     assert chat.settle(admit(chat, 50 * CENT), 50 * CENT).alerts == ()  # $1.50 of $2: 75%
     again = chat.settle(admit(chat, 10 * CENT), 10 * CENT)  # 80%: the soft cap of the new cap
     assert [(a.kind, a.spent_nanos, a.cap_nanos) for a in again.alerts] == [(AlertKind.SOFT_CAP, 160 * CENT, 2 * USD)]
+    assert [(a.alert_id, a.episode) for a in again.alerts] == [(f"shop/soft_cap/daily/{DAY}/1", 1)]
     assert chat.settle(admit(chat, 40 * CENT), 40 * CENT).snapshot.state is BudgetState.STOPPED
 
 
@@ -65,6 +70,10 @@ def test_repeating_the_put_records_no_second_reset(ledger: BudgetLedger) -> None
     assert ledger.change_policy("shop", policy(daily="3")).alerts == ()  # still reopened: nothing to announce
     resets = [a for a in outbox_of(ledger).pending_alerts("shop") if a.kind is AlertKind.BUDGET_RESET]
     assert [a.alert_id for a in resets] == [DAY_RESET]
+    # Nor a second episode: the next crossing is the first reopening's.
+    assert [a.alert_id for a in ledger.settle(admit(ledger, 2 * USD), 2 * USD).alerts] == [
+        f"{alert_id}/1" for alert_id in FIRST_EPISODE
+    ]
 
 
 def test_put_policy_records_the_reset_too(ledger: BudgetLedger) -> None:
@@ -114,7 +123,7 @@ def test_the_monthly_window_reopens_on_its_own(ledger: BudgetLedger, clock: Cloc
     clock.advance(days=1)
     ledger.settle(admit(ledger, 50 * CENT), 50 * CENT)  # the month is used up
     [reset] = ledger.change_policy("shop", policy(daily="1", monthly="3")).alerts
-    assert (reset.alert_id, reset.spent_nanos) == ("shop/budget_reset/monthly/2026-11", 150 * CENT)
+    assert (reset.alert_id, reset.spent_nanos) == ("shop/budget_reset/monthly/2026-11/1", 150 * CENT)
     assert reset.cap_nanos == 3 * USD
 
 
@@ -134,15 +143,40 @@ def test_creating_a_tenant_says_so_and_alerts_nothing(ledger: BudgetLedger) -> N
     assert ledger.change_policy("shop", policy(daily="2")).created is False
 
 
-def test_a_reset_replaces_the_days_reset_still_waiting_to_be_delivered(ledger: BudgetLedger, clock: Clock) -> None:
+def test_a_reset_after_the_midnight_reset_of_the_same_day_has_an_id_of_its_own(
+    ledger: BudgetLedger, clock: Clock
+) -> None:
     stopped(ledger)
     clock.advance(days=1)
     [midnight] = ledger.reserve("shop", CENT).alerts  # the new day's reset: SNS is down, it waits
-    ledger.settle(admit(ledger, 99 * CENT), 99 * CENT)  # stopped again the same day
+    ledger.settle(admit(ledger, 99 * CENT), 99 * CENT)  # degraded again the same day
     [raised] = ledger.change_policy("shop", policy(daily="2")).alerts
-    assert raised.alert_id == midnight.alert_id  # one budget_reset per tenant, window and day
+    assert (midnight.alert_id, raised.alert_id) == (
+        "shop/budget_reset/daily/2026-11-29",
+        "shop/budget_reset/daily/2026-11-29/1",
+    )
     resets = [a for a in outbox_of(ledger).pending_alerts("shop") if a.kind is AlertKind.BUDGET_RESET]
-    assert resets == [raised]  # the merchant is told the latest: $1 of $2
+    assert resets == [midnight, raised]  # both reach Slack: neither is a repeat of the other
     for alert in outbox_of(ledger).pending_alerts("shop"):
         outbox_of(ledger).ack(alert)
     assert outbox_of(ledger).pending_alerts("shop") == ()
+
+
+def test_every_episode_of_a_window_alerts_under_ids_of_its_own(ledger: BudgetLedger, clock: Clock) -> None:
+    stopped(ledger)
+    [first] = ledger.change_policy("shop", policy(daily="2")).alerts
+    again = ledger.settle(admit(ledger, USD), USD).alerts  # $2 of $2: stopped in the window's second episode
+    [second] = ledger.change_policy("shop", policy(daily="2.2")).alerts  # $2 of $2.20: warned, reopened again
+    assert (first.alert_id, first.episode) == (DAY_RESET, 1)
+    assert (second.alert_id, second.episode) == (f"shop/budget_reset/daily/{DAY}/2", 2)
+    assert [(a.alert_id, a.episode) for a in again] == [(f"{alert_id}/1", 1) for alert_id in FIRST_EPISODE]
+    pending = [a.alert_id for a in outbox_of(ledger).pending_alerts("shop")]
+    assert sorted(pending) == sorted([*FIRST_EPISODE, first.alert_id, *(a.alert_id for a in again), second.alert_id])
+    for alert in outbox_of(ledger).pending_alerts("shop"):
+        outbox_of(ledger).ack(alert)
+    assert len(events_of(ledger).events("shop")) == 8  # each alert an event of its own, all claimed in one second
+    clock.advance(days=1)
+    [midnight] = ledger.reserve("shop", CENT).alerts  # the roll starts the next window at its first episode
+    assert (midnight.alert_id, midnight.episode) == ("shop/budget_reset/daily/2026-11-29", 0)
+    [soft] = ledger.settle(admit(ledger, 180 * CENT), 180 * CENT).alerts  # 82% of $2.20
+    assert soft.alert_id == "shop/soft_cap/daily/2026-11-29"

@@ -1,6 +1,7 @@
 """What only DynamoDB shows of the alerts' outbox and the windows' upkeep: a request that dies between two writes,
 items written before these attributes existed, and what a sweep costs in calls; budget events and reopened windows:
-the event item, writes that die or lose their answer halfway, an alert claimed again before it was delivered."""
+the event item, writes that die or lose their answer halfway, an alert claimed again before it was delivered, the
+episodes of a reopened window on old items, after a roll and under a racing claim."""
 
 from __future__ import annotations
 
@@ -93,7 +94,9 @@ def test_items_written_before_the_outbox_and_the_counters_still_work(
 ) -> None:
     new = ["ob_n", "total_spent", "total_doubt", "roll_at", "roll_shard"]
     new += [f"{w}_{f}" for w in "dm" for f in ("req", "hits", "down", "prev_req", "prev_hits", "prev_saved")]
-    new += [f"{w}_{f}" for w in "dm" for f in ("prev_down", "prev_alert", "prev_cap", "saved", "doubt")]
+    new += [
+        f"{w}_{f}" for w in "dm" for f in ("prev_down", "prev_alert", "prev_cap", "saved", "doubt", "ep", "prev_ep")
+    ]
     moto_dynamodb.update_item(TableName="budget", Key=KEY, UpdateExpression="REMOVE " + ", ".join(new))
     assert list(ledger.upkeep().tenants_due(clock.now + timedelta(days=9))) == []  # not in the roll index yet
     hold = ledger.reserve("shop", 90 * CENT).hold
@@ -184,7 +187,7 @@ def test_a_tenant_whose_undelivered_alert_was_claimed_again_still_leaves_the_swe
 ) -> None:
     _spend(ledger, USD)  # soft cap, degraded, hard stop: SNS is down, all three wait in the outbox
     assert len(ledger.change_policy("shop", RAISED).alerts) == 1
-    assert [a.kind for a in _spend(ledger, 60 * CENT)] == [AlertKind.SOFT_CAP]  # the same alert id, claimed again
+    assert [a.kind for a in _spend(ledger, 60 * CENT)] == [AlertKind.SOFT_CAP]  # the same kind, claimed again
     for alert in ledger.pending_alerts("shop"):  # SNS is back: everything is delivered
         ledger.ack(alert)
     ledger.reclaim_stale_holds()
@@ -198,6 +201,71 @@ def test_a_reset_replacing_one_still_in_the_outbox_is_counted_once(
     clock.advance(days=1)
     ledger.reserve("shop", CENT)  # the new day's reset waits in the outbox
     _spend(ledger, 99 * CENT)
-    ledger.change_policy("shop", RAISED)  # the same alert id: replaced, not added
+    ledger.change_policy("shop", RAISED)  # the reset of the day's episode 1 beside the roll's (episode 0)
     raw = moto_dynamodb.get_item(TableName="budget", Key={"pk": {"S": "TENANT#shop"}, "sk": {"S": "LEDGER"}})["Item"]
     assert int(raw["ob_n"]["N"]) == len(ledger.pending_alerts("shop"))  # so the sweep can tell the outbox is empty
+
+
+def test_an_item_from_before_episodes_reopens_into_episode_one_and_its_roll_starts_again_at_zero(
+    ledger: DynamoDBLedger, moto_dynamodb: Any, clock: Clock
+) -> None:
+    _spend(ledger, USD)
+    moto_dynamodb.update_item(TableName="budget", Key=KEY, UpdateExpression="REMOVE d_ep, m_ep, d_prev_ep, m_prev_ep")
+    [reset] = ledger.change_policy("shop", RAISED).alerts
+    assert reset.alert_id == "shop/budget_reset/daily/2026-11-28/1"
+    assert [a.alert_id for a in _spend(ledger, 70 * CENT)] == ["shop/soft_cap/daily/2026-11-28/1"]  # $1.70 of $2
+    raw = moto_dynamodb.get_item(TableName="budget", Key=KEY)["Item"]
+    assert (int(raw["d_ep"]["N"]), int(raw["m_ep"]["N"])) == (1, 0)
+    clock.advance(days=1)
+    assert [a.alert_id for a in ledger.reserve("shop", CENT).alerts] == ["shop/budget_reset/daily/2026-11-29"]
+    raw = moto_dynamodb.get_item(TableName="budget", Key=KEY)["Item"]
+    assert (int(raw["d_ep"]["N"]), int(raw["d_prev_ep"]["N"])) == (0, 1)
+
+
+def test_an_item_from_before_episodes_that_no_one_touched_rolls_into_episode_zero(
+    ledger: DynamoDBLedger, moto_dynamodb: Any, clock: Clock
+) -> None:
+    moto_dynamodb.update_item(TableName="budget", Key=KEY, UpdateExpression="REMOVE d_ep, m_ep, d_prev_ep, m_prev_ep")
+    clock.advance(days=1)
+    assert ledger.reserve("shop", CENT).admitted  # rolled first
+    raw = moto_dynamodb.get_item(TableName="budget", Key=KEY)["Item"]
+    assert (int(raw["d_ep"]["N"]), int(raw["d_prev_ep"]["N"])) == (0, 0)
+
+
+def test_a_crossing_of_a_reopened_window_claimed_after_it_rolled_carries_the_episode_it_closed_in(
+    ledger: DynamoDBLedger, faulty: FaultyClient, moto_dynamodb: Any, clock: Clock
+) -> None:
+    _spend(ledger, USD)
+    ledger.change_policy("shop", RAISED)  # $1 of $2: the day's episode 1
+    clock.advance(hours=11, minutes=59)  # 23:59 UTC
+    hold = ledger.reserve("shop", 70 * CENT).hold
+    assert hold is not None
+    faulty.races.append((_claims, _die))
+    with pytest.raises(Killed):
+        ledger.settle(hold, 70 * CENT)  # $1.70 of $2: warned, claimed by no one
+    clock.advance(minutes=2)
+    other = DynamoDBLedger(moto_dynamodb, "budget", clock=clock)
+    assert other.reserve("shop", CENT).alerts == ()  # the roll: nothing announced since the reopening
+    swept = ledger.reclaim_stale_holds().alerts
+    assert [a.alert_id for a in swept] == ["shop/soft_cap/daily/2026-11-28/1", "shop/budget_reset/daily/2026-11-29"]
+
+
+def test_a_claim_that_raced_a_reopening_announces_nothing_of_the_episode_before(
+    ledger: DynamoDBLedger, faulty: FaultyClient, moto_dynamodb: Any, clock: Clock
+) -> None:
+    [soft] = _spend(ledger, 85 * CENT)
+    hold = ledger.reserve("shop", 15 * CENT).hold
+    assert hold is not None
+    admin = DynamoDBLedger(moto_dynamodb, "budget", clock=clock)
+    raced: list[Any] = []
+
+    def reopen_and_warn_again() -> None:
+        raced.extend(admin.change_policy("shop", RAISED).alerts)  # $1 of $2: episode 1
+        raced.extend(_spend(admin, 65 * CENT))  # $1.65 of $2: episode 1's soft cap, the marker back where it was
+
+    faulty.races.append((_claims, reopen_and_warn_again))
+    # $1 of $1 as this request read it: the degraded and hard stop it would claim belong to an episode that is over.
+    assert ledger.settle(hold, 15 * CENT).alerts == ()
+    assert [a.alert_id for a in raced] == ["shop/budget_reset/daily/2026-11-28/1", "shop/soft_cap/daily/2026-11-28/1"]
+    pending = sorted(a.alert_id for a in ledger.pending_alerts("shop"))
+    assert pending == sorted([soft.alert_id, *(a.alert_id for a in raced)])

@@ -21,8 +21,11 @@ from tests.handlers import load_function
 OPERATOR_PATH, TENANT_PATH = "/services/T0/B0/operator", "/services/T1/B1/tenant"
 
 
-def alert(kind: AlertKind = AlertKind.SOFT_CAP, tenant: str = "demo-store") -> Alert:
-    return Alert(kind, tenant, "daily", "2026-11-28", 900_000, 1_000_000, at=1_796_000_000, timezone="Asia/Tokyo")
+def alert(kind: AlertKind = AlertKind.SOFT_CAP, tenant: str = "demo-store", episode: int = 0) -> Alert:
+    return Alert(
+        kind, tenant, "daily", "2026-11-28", 900_000, 1_000_000, at=1_796_000_000, timezone="Asia/Tokyo",
+        episode=episode,
+    )  # fmt: skip
 
 
 @dataclass
@@ -93,6 +96,20 @@ def test_a_repeat_of_the_same_alert_is_posted_once(slack_function: SlackFunction
     assert [p.alert_id for p in slack_function.slack.posts] == [
         "demo-store/soft_cap/daily/2026-11-28",
         "demo-store/hard_stop/daily/2026-11-28",
+    ]
+
+
+def test_a_crossing_again_after_the_window_reopened_is_posted_and_its_repeat_is_not(
+    slack_function: SlackFunction,
+) -> None:
+    slack_function.tenant_webhook("demo-store", slack_function.slack.url(TENANT_PATH))
+    slack_function.invoke(alert())
+    # The cap was raised (the window's episode 1) and the soft cap crossed again: not a repeat of the first.
+    assert slack_function.invoke(alert(episode=1)) == ["operator: posted", "tenant:demo-store: posted"]
+    assert slack_function.invoke(alert(episode=1)) == ["operator: repeat", "tenant:demo-store: repeat"]
+    assert [p.alert_id for p in slack_function.slack.to(TENANT_PATH)] == [
+        "demo-store/soft_cap/daily/2026-11-28",
+        "demo-store/soft_cap/daily/2026-11-28/1",
     ]
 
 

@@ -1,10 +1,13 @@
 """Alerts as the contract defines them (../shared/DESIGN.md, "Alerts"): what each says, to whom, and its identity.
 
-One alert per tenant, kind and window: `alert_id` is derived from exactly those, so every copy of an alert (the
-request that crossed, the scheduled run that delivered it late, an SNS redelivery) carries the same id and a
-subscriber drops repeats by it. An alert is recorded in the ledger's outbox as a compact `record()` when it is
-claimed, and rendered (`message`, `subject`, `attributes`, `email_text`) only when it is published, so what the
-merchant reads (the model now in use, the dashboard link) is current.
+One alert per tenant, kind and window episode: `alert_id` is derived from exactly those, so every copy of an alert
+(the request that crossed, the scheduled run that delivered it late, an SNS redelivery) carries the same id and a
+subscriber drops repeats by it. An episode is the window's life between reopenings (a raised cap that lowers the
+level announced in it): the first is 0 and leaves the id as it always was, `<tenant>/<kind>/<window>/<key>`; a
+later one is appended (`.../2026-11-28/1`), so a crossing announced again after a reopening is a new alert. An
+alert is recorded in the ledger's outbox as a compact `record()` when it is claimed, and rendered (`message`,
+`subject`, `attributes`, `email_text`) only when it is published, so what the merchant reads (the model now in use,
+the dashboard link) is current.
 """
 
 from __future__ import annotations
@@ -84,9 +87,13 @@ STATE_AFTER = {
 }
 
 
-def alert_id(tenant_id: str, kind: AlertKind, window: str, window_key: str) -> str:
-    """The one identity of an alert: tenant, kind and window (readable, and safe as a DynamoDB map key)."""
-    return f"{tenant_id}/{kind.value}/{window}/{window_key}"
+def alert_id(tenant_id: str, kind: AlertKind, window: str, window_key: str, episode: int = 0) -> str:
+    """The one identity of an alert: tenant, kind, window and its episode (readable, and safe as an attribute name).
+
+    Episode 0, the window's first, adds nothing: ids claimed before episodes existed stay what they were.
+    """
+    base = f"{tenant_id}/{kind.value}/{window}/{window_key}"
+    return f"{base}/{episode}" if episode > 0 else base
 
 
 def window_end(window: AlertWindow, window_key: str, timezone: str) -> datetime:
@@ -116,10 +123,11 @@ class Alert:
     extra: dict[str, str] = field(default_factory=dict)  # kind-specific facts (projection, drift amounts)
     model: str | None = None  # the model now in use; filled in when published
     dashboard_url: str | None = None  # filled in when published, if the deployment issues dashboard links
+    episode: int = 0  # the window's episode it was claimed in: 0 until a reopening (ledger/reopen.py), then 1, 2...
 
     @property
     def alert_id(self) -> str:
-        return alert_id(self.tenant_id, self.kind, self.window, self.window_key)
+        return alert_id(self.tenant_id, self.kind, self.window, self.window_key, self.episode)
 
     @property
     def percent(self) -> Decimal:
@@ -149,6 +157,8 @@ class Alert:
         }
         if self.extra:
             data["x"] = self.extra
+        if self.episode > 0:
+            data["ep"] = self.episode
         return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
     @classmethod
@@ -164,6 +174,7 @@ class Alert:
             at=int(data["at"]),
             timezone=data.get("tz", "UTC"),
             extra=dict(data.get("x", {})),
+            episode=int(data.get("ep", 0)),
         )
 
     # ---- what subscribers receive ----------------------------------------------------------------------------
@@ -197,6 +208,8 @@ class Alert:
         }
         if self.dashboard_url:
             body["dashboardUrl"] = self.dashboard_url
+        if self.episode > 0:
+            body["episode"] = self.episode  # the window reopened this many times before this alert
         body.update(self.extra)
         return body
 

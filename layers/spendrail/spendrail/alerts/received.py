@@ -3,6 +3,8 @@
 The headline is the publisher's own (`Alert.headline`), rebuilt from the message, so Slack's first line and the
 e-mail subject never drift apart. The message carries the reset time with its UTC offset but not the zone's name;
 `resets_at` is taken from the message as is (a `timezone` field, when a publisher adds one, names the zone).
+`episode` (absent until the window's first reopening: 0) is read back too, so the alert rebuilt here derives the
+very `alertId` the message carries.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _CONTRACT = {
     "at",
     "dashboardUrl",
     "timezone",
+    "episode",
 }
 
 
@@ -78,9 +81,17 @@ class ReceivedAlert:
             extra=extra,
             model=body.get("model"),
             dashboard_url=body.get("dashboardUrl"),
+            episode=_episode(body.get("episode", 0)),
         )
         zone = body.get("timezone")
         return cls(str(body["alertId"]), alert, resets_at, str(zone) if zone else None)
+
+
+def _episode(value: object) -> int:
+    """The window's episode (absent: 0, its first); a whole number, not a bool or a fraction."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise TypeError(f"not an episode: {value!r}")
+    return value
 
 
 def _nanos(usd: object) -> int:

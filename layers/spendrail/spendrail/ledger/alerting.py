@@ -19,15 +19,18 @@ def crossings(
     level: Level,
     at: int,
     timezone: str,
+    episode: int = 0,
 ) -> tuple[Crossing, ...]:
-    """One crossing, with its alert, per threshold passed going from `old` to `level`."""
+    """One crossing, with its alert, per threshold passed going from `old` to `level` in the window's `episode`."""
     return tuple(
         Crossing(
             tenant_id,
             window,
             key,
             passed.state,
-            Alert(AlertKind.of_crossing(passed.state), tenant_id, window, key, spent, cap, at, timezone),
+            Alert(
+                AlertKind.of_crossing(passed.state), tenant_id, window, key, spent, cap, at, timezone, episode=episode
+            ),
         )
         for passed in crossed(old, level)
     )
@@ -45,7 +48,7 @@ def budget_reset(
     at: int,
     timezone: str,
 ) -> Alert:
-    """A window that was warned, degraded or stopped reopened: `window_key` is the new window's."""
+    """A window that was warned, degraded or stopped reopened: `window_key` is the new window's (its episode 0)."""
     extra = {
         "previousWindowKey": closed_key,
         "previousSpentUsd": format(nanos_to_usd(closed_spent).normalize(), "f"),
@@ -65,13 +68,17 @@ def reopened(
     old_level: Level,
     at: int,
     timezone: str,
+    episode: int,
 ) -> Alert:
-    """A cap change (or new thresholds) put an alerted window below the level announced in it: `spent` of `cap`."""
+    """A cap change (or new thresholds) put an alerted window below the level announced in it: `spent` of `cap`.
+
+    `episode` is the one the reopening starts (1 or more), so the reset is never the roll's of the same window (0).
+    """
     extra = {
         "previousState": old_level.state.value,
         "previousCapUsd": format(nanos_to_usd(old_cap).normalize(), "f"),
     }
-    return Alert(AlertKind.BUDGET_RESET, tenant_id, window, key, spent, cap, at, timezone, extra)
+    return Alert(AlertKind.BUDGET_RESET, tenant_id, window, key, spent, cap, at, timezone, extra, episode=episode)
 
 
 def closed_window(
@@ -84,11 +91,15 @@ def closed_window(
     level: Level,
     at: int,
     timezone: str,
+    episode: int = 0,
 ) -> tuple[Alert, ...]:
-    """Crossings of a closed window (`closed`: key, spent, cap) that nobody claimed before it rolled, and if it had
-    claimed nothing, the budget reset of the window that followed it (`reopened`: key, cap)."""
+    """Crossings of a closed window (`closed`: key, spent, cap) that nobody claimed before it rolled, in the
+    `episode` it closed in, and if it had claimed nothing, the budget reset of the window that followed it
+    (`reopened`: key, cap)."""
     key, spent, cap = closed
-    found = crossings(tenant_id, window, key, spent, cap, old=old, level=level, at=at, timezone=timezone)
+    found = crossings(
+        tenant_id, window, key, spent, cap, old=old, level=level, at=at, timezone=timezone, episode=episode
+    )
     alerts = [c.alert for c in found]
     if old == Level.ACTIVE:
         new_key, new_cap = reopened

@@ -2,8 +2,9 @@
 
 Item (pk ``TENANT#<id>``, sk ``LEDGER``): per window the attributes in `ledger.window` (``w_key`` window key,
 ``w_cap`` cap, ``w_spent`` settled, ``w_held`` held, ``w_room`` = cap - spent - held, kept as its own attribute
-because DynamoDB cannot add in a condition, ``w_alert`` highest level claimed, the history counters and the summary
-of the window before). Beside them:
+because DynamoDB cannot add in a condition, ``w_alert`` highest level claimed, ``w_ep`` the window's episode (the
+reopenings of it so far, in every alert id claimed in it), the history counters and the summary of the window
+before). Beside them:
 
 - ``hold_map``: hold id -> encoded hold (or a tombstone);
 - ``hold_flag``: the tenant needs a sweep (holds, alerts in the outbox, a history summary, a crossing to check);
@@ -164,7 +165,8 @@ class Item:
             spent = int(attrs[f"{w}_spent"]["N"]) if "spent" in needed else cap - room - held
             alert = int(attrs[f"{w}_alert"]["N"]) if "alert" in needed else 0
             doubt = int(attrs[f"{w}_doubt"]["N"]) if "doubt" in needed else 0
-            win[w] = Window(key, cap, spent, held, room, alert, doubt=doubt)
+            ep = int(attrs[f"{w}_ep"]["N"]) if "ep" in needed else 0
+            win[w] = Window(key, cap, spent, held, room, alert, doubt=doubt, ep=ep)
         return cls(tenant_id, known.policy, known.ver, win, full=False)
 
     @classmethod

@@ -1,4 +1,4 @@
-"""Threshold crossings claimed on the ledger item, each with its alert, so each is announced once per window."""
+"""Threshold crossings claimed on the ledger item, each with its alert, so each is announced once per window episode."""
 
 from __future__ import annotations
 
@@ -21,10 +21,12 @@ def announce(table: LedgerTable, item: Item, by: str, now: int, stopped: tuple[s
     exactly one moves the marker past it, and the alerts it records are exactly the levels it passed. A replayed
     claim (our own write, its answer lost) is recognised by `w_alert_by`. A window that rolled meanwhile is left to
     the sweep, which claims what the window before missed. Windows in `stopped` count as stopped (a request
-    refused for lack of settled room).
+    refused for lack of settled room). The alerts carry the window's episode and the claim is conditional on it: a
+    window that reopened meanwhile is judged again on what it now holds, under the new policy.
     """
     found: list[Crossing] = []
     for w, name in WINDOWS:
+        seen = item
         level = Level.STOPPED if w in stopped else item.level(w)
         window = item.win[w]
         old = Level(window.alert)
@@ -40,16 +42,20 @@ def announce(table: LedgerTable, item: Item, by: str, now: int, stopped: tuple[s
                 old=old,
                 level=level,
                 at=now,
-                timezone=item.policy.timezone,
+                timezone=seen.policy.timezone,
+                episode=window.ep,
             )
+            update = claim_update(w, old, level, by, window.key, window.ep, [c.alert for c in claimed])
             try:
-                table.write(item.tenant_id, claim_update(w, old, level, by, window.key, [c.alert for c in claimed]))
+                table.write(item.tenant_id, update)
             except ConditionFailed:
                 latest = table.read(item.tenant_id)
                 mine = latest.win[w]
                 if mine.key != window.key:
                     break
                 if not (mine.alert_by == by and mine.alert == level):
+                    if mine.ep != window.ep:  # reopened: judged as it is now (a refusal's stop was under the old cap)
+                        seen, window, level = latest, mine, latest.level(w)
                     old = Level(mine.alert)
                     continue
                 # Our own claim was applied and its answer lost: report what it recorded.
@@ -62,8 +68,8 @@ def announce(table: LedgerTable, item: Item, by: str, now: int, stopped: tuple[s
 def announce_closed(table: LedgerTable, item: Item, now: int) -> tuple[Alert, ...]:
     """Claim crossings of the windows before that nobody claimed (settled just before another request rolled).
 
-    If the window before had claimed nothing, its reopening was not announced either: the same write records the
-    budget reset of the window that followed it.
+    They carry the episode the window closed in. If the window before had claimed nothing, its reopening was not
+    announced either: the same write records the budget reset of the window that followed it.
     """
     found: list[Alert] = []
     for w, name in WINDOWS:
@@ -80,6 +86,7 @@ def announce_closed(table: LedgerTable, item: Item, now: int) -> tuple[Alert, ..
             level=level,
             at=now,
             timezone=item.policy.timezone,
+            episode=window.prev_ep,
         )
         try:
             table.write(item.tenant_id, prev_claim_update(w, old, level, window.prev_key, alerts))

@@ -277,7 +277,7 @@ class DynamoDBLedger:
             attrs = self._table.write(hold.tenant_id, update, "UPDATED_NEW")["Attributes"]
         except ConditionFailed:
             return self._close_after_read(hold, actual, saved, in_doubt, downgraded)
-        needed = ("spent", "held", "room", "alert", "doubt")
+        needed = ("spent", "held", "room", "alert", "doubt", "ep")
         item = Item.from_write(known, hold.tenant_id, hold.windows, attrs, needed)
         item = item or self._read(hold.tenant_id).as_of(hold.windows)
         self._log_overshoot(hold, overshoot)

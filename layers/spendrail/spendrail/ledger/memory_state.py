@@ -38,6 +38,8 @@ class MemWindow:
     prev: WindowSummary | None = None  # the window before, as it closed (and late settles since)
     hist: bool = False  # the window before's summary is still to be written
     proj: str = ""  # the key of the window whose projected exhaustion was claimed
+    ep: int = 0  # the window's episode: how many times a policy change reopened it (see `ledger.reopen`)
+    prev_ep: int = 0  # the episode the window before closed in
 
     @property
     def active(self) -> bool:
@@ -106,7 +108,7 @@ class MemTenant:
     # ---- writes ------------------------------------------------------------------------------------------------
 
     def roll(self, keys: WindowKeys, now: int, flush: FlushSummary) -> tuple[Alert, ...]:
-        """Start the windows whose time has come (the roll write): summary kept, budget reset claimed."""
+        """Start the windows whose time has come (the roll write): summary kept, budget reset claimed, episode 0."""
         alerts: list[Alert] = []
         for window, key in zip(self.windows, (keys.day, keys.month), strict=True):
             if key <= window.key:
@@ -128,7 +130,9 @@ class MemTenant:
                 alerts.append(reset)
             self.prev_alerts[window.name] = window.alert
             closed = window.closed(self.tenant_id, Level.ACTIVE)
-            fresh = MemWindow(window.name, key, window.cap, prev=closed, hist=window.active, proj=window.proj)
+            fresh = MemWindow(
+                window.name, key, window.cap, prev=closed, hist=window.active, proj=window.proj, prev_ep=window.ep
+            )
             self.windows = (fresh, self.windows[1]) if window.name == "daily" else (self.windows[0], fresh)
             self.flagged = self.flagged or fresh.hist
         self.record(alerts)
@@ -142,6 +146,7 @@ class MemTenant:
         ):
             level = reopens(self.level(window), window.alert, window.spent, cap, policy)
             if level is not None and key == window.key:
+                window.ep += 1
                 alerts.append(
                     alerting.reopened(
                         self.tenant_id,
@@ -153,6 +158,7 @@ class MemTenant:
                         old_level=window.alert,
                         at=now,
                         timezone=policy.timezone,
+                        episode=window.ep,
                     )
                 )
                 window.alert = level
@@ -208,6 +214,7 @@ class MemTenant:
                     level=level,
                     at=now,
                     timezone=self.policy.timezone,
+                    episode=window.ep,
                 )
                 window.alert = level
         self.record([c.alert for c in found])
@@ -230,6 +237,7 @@ class MemTenant:
                 level=level,
                 at=now,
                 timezone=self.policy.timezone,
+                episode=window.prev_ep,
             )
             self.prev_alerts[window.name] = level
         self.record(alerts)

@@ -63,18 +63,29 @@ def recount_update(seen: int) -> Update:
     return Update(sets=["ob_n = :zero"], conditions=["ob_n = :seen"], values={":zero": n(0), ":seen": n(seen)})
 
 
-def claim_update(w: str, old: int, level: Level, by: str, key: str, alerts: Sequence[Alert]) -> Update:
+def in_episode(update: Update, w: str, episode: int) -> Update:
+    """Condition `update` on window `w` being in `episode` (items written before episodes have none: 0)."""
+    update.values[f":{w}ep"] = n(episode)
+    update.conditions.append(
+        f"(attribute_not_exists({w}_ep) OR {w}_ep = :{w}ep)" if episode == 0 else f"{w}_ep = :{w}ep"
+    )
+    return update
+
+
+def claim_update(w: str, old: int, level: Level, by: str, key: str, episode: int, alerts: Sequence[Alert]) -> Update:
     """Raise window `w`'s claimed level from `old` to `level` and record the alerts of the levels in between.
 
     Conditional on the level being exactly `old`, so the alerts recorded are exactly those passed: of all the
-    writers that see a crossing, one moves the marker from each value.
+    writers that see a crossing, one moves the marker from each value. And on the window's episode being the one the
+    alerts carry: a reopening lowers the marker and a later claim may raise it back to `old`, and what this writer
+    saw before the reopening is no crossing of the new episode.
     """
     update = Update(
         sets=[f"{w}_alert = :lvl", f"{w}_alert_prev = {w}_alert", f"{w}_alert_by = :by"],
         conditions=[f"{w}_key = :key", f"{w}_alert = :old"],
         values={":lvl": n(level), ":by": s(by), ":key": s(key), ":old": n(old)},
     )
-    return record_alerts(update, alerts)
+    return record_alerts(in_episode(update, w, episode), alerts)
 
 
 def prev_claim_update(w: str, old: int, level: Level, key: str, alerts: Sequence[Alert]) -> Update:

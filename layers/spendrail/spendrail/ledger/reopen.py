@@ -2,12 +2,14 @@
 
 The caps and headroom move by the same delta (`updates.policy_update`). A window whose new caps or thresholds put
 its level below both the level announced in it (``w_alert``) and its level under the old policy has reopened: the
-same write lowers the announced level to the new one, so later crossings are claimed and announced again, and
-records `budget_reset` in the outbox, conditional on the announced level being the one read. Of concurrent or
-repeated changes, the first one moves the level down and every other then finds nothing left to reopen. The
-condition on the level (and on the caps, in `policy_update`) is what makes it once; whether it also lowers a level
-depends on the policy compared with the old one, so a change of nothing but the fallback message never reopens a
-window a refusal stopped (its spend alone says degraded). A window that has ended is left to the roll.
+same write lowers the announced level to the new one, so later crossings are claimed and announced again, starts the
+window's next episode (``w_ep`` + 1: every alert claimed in the window from now on carries it in its id, so none
+repeats an id of the episode before), and records that episode's `budget_reset` in the outbox, conditional on the
+announced level and the episode being the ones read. Of concurrent or repeated changes, the first one moves the
+level down and every other then finds nothing left to reopen. The condition on the level (and on the caps, in
+`policy_update`) is what makes it once; whether it also lowers a level depends on the policy compared with the old
+one, so a change of nothing but the fallback message never reopens a window a refusal stopped (its spend alone says
+degraded). A window that has ended is left to the roll.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from spendrail.alerts.model import Alert
 from spendrail.dynamo.expression import Update, n, s
 from spendrail.ledger import alerting
 from spendrail.ledger.codec import WINDOWS, Item
-from spendrail.ledger.outbox import record_alerts_read
+from spendrail.ledger.outbox import in_episode, record_alerts_read
 from spendrail.ledger.updates import policy_update
 from spendrail.policy import BudgetPolicy
 from spendrail.state import Level, window_level
@@ -45,13 +47,16 @@ def change_update(
         if level is None or (keys.day if w == "d" else keys.month) != window.key:
             continue
         update.sets += [f"{w}_alert = :{w}lower", f"{w}_alert_prev = {w}_alert", f"{w}_alert_by = :pby"]
+        update.adds.append(f"{w}_ep :one")  # the next episode (ADD: items from before episodes have none)
         update.conditions += [f"{w}_alert = :{w}seen", f"{w}_key = :{w}open"]
         update.values |= {
             f":{w}lower": n(level),
             f":{w}seen": n(window.alert),
             f":{w}open": s(window.key),
             ":pby": s(f"policy:{ver}"),
+            ":one": n(1),
         }
+        in_episode(update, w, window.ep)
         alerts.append(
             alerting.reopened(
                 item.tenant_id,
@@ -63,6 +68,7 @@ def change_update(
                 old_level=Level(window.alert),
                 at=now,
                 timezone=policy.timezone,
+                episode=window.ep + 1,
             )
         )
     record_alerts_read(update, alerts, item.outbox.keys())

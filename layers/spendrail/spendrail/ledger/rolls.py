@@ -2,8 +2,9 @@
 
 Whichever comes first closes the window, exactly once: the write is conditional on the old keys (and on the level
 claimed in the closing window, so the `budget_reset` it records is decided on what is really there). It keeps the
-closing window's summary on the item (``w_prev_*``) and marks it pending (``w_hist``) when anything happened in
-the window, records `budget_reset` in the outbox when the window had alerted, flags the tenant for a sweep when
+closing window's summary on the item (``w_prev_*``, the episode it closed in with it) and marks it pending
+(``w_hist``) when anything happened in the window, starts the new window at episode 0 (so its `budget_reset` is
+that episode's), records `budget_reset` in the outbox when the window had alerted, flags the tenant for a sweep when
 there is anything to do, and moves ``roll_at`` to the end of the new day.
 """
 
@@ -21,8 +22,8 @@ from spendrail.state import Level
 from spendrail.windows import WindowKeys, day_end
 
 # Fields added after the first items were written: copied with if_not_exists, so old items roll too.
-_MAYBE_MISSING = frozenset({"doubt", "req", "hits", "saved", "down"})
-_RESET = ("spent", "held", "alert", "saved", "doubt", "req", "hits", "down")
+_MAYBE_MISSING = frozenset({"doubt", "req", "hits", "saved", "down", "ep"})
+_RESET = ("spent", "held", "alert", "saved", "doubt", "req", "hits", "down", "ep")
 
 
 def roll_update(item: Item, keys: WindowKeys, now: int) -> tuple[Update, tuple[Alert, ...]]:

@@ -100,8 +100,10 @@ def settle_update(
     )
     update.conditions.append("policy_ver = :pv")
     update.values |= {":pv": s(policy_ver), ":zero": n(0)}
-    # Adding zero changes nothing but makes UPDATED_NEW return the announced levels with the counters.
+    # Adding zero changes nothing but makes UPDATED_NEW return the announced levels and the windows' episodes (ADD:
+    # items from before episodes lack them) with the counters: what a claim needs, without a read.
     update.sets += ["d_alert = d_alert + :zero", "m_alert = m_alert + :zero"]
+    update.adds += ["d_ep :zero", "m_ep :zero"]
     return update, overshoot
 
 

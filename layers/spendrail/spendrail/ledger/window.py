@@ -1,8 +1,9 @@
 """One budget window on the ledger item: its counters, the window before it, and what is pending about it.
 
 Attributes ``<w>_<field>`` for ``w`` in ``d`` (daily) and ``m`` (monthly). Fields added after the first items were
-written (saved, doubt, the history counters, the summary of the window before) are changed with ADD or
-``if_not_exists`` and read as 0 / "" when missing, so older items need no migration.
+written (saved, doubt, the history counters, the summary of the window before, the episode) are changed with ADD or
+``if_not_exists``, conditioned on as "missing or 0", and read as 0 / "" when missing, so older items need no
+migration.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ NUMBERS = (
     "prev_down",
     "prev_alert",
     "prev_cap",
+    "ep",  # the window's episode: how many times a policy change reopened it (ledger/reopen.py); a roll starts at 0
+    "prev_ep",  # the episode the window before closed in (a crossing of it claimed late carries it)
 )
 # The summary fields the roll copies from the closing window into prev_<field>.
-SUMMARY = ("spent", "doubt", "req", "hits", "saved", "down", "alert", "cap")
+SUMMARY = ("spent", "doubt", "req", "hits", "saved", "down", "alert", "cap", "ep")
 
 
 @dataclass
@@ -61,6 +64,8 @@ class Window:
     prev_down: int = 0
     prev_alert: int = 0
     prev_cap: int = 0
+    ep: int = 0
+    prev_ep: int = 0
     hist: str = ""  # the key of the window before, while its history summary is still to be written
     proj: str = ""  # the key of the window whose projected exhaustion was claimed
 
