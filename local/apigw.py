@@ -202,7 +202,8 @@ def http_response(result: Any) -> Response:
     # Payload 2.0 has no multiValueHeaders: a header's several values come joined with commas, as Powertools does.
     headers = [(str(name), str(value)) for name, value in (result.get("headers") or {}).items()]
     headers = [(name, value) for name, value in headers if name.lower() not in _FRAMING]
-    if not any(name.lower() == "content-type" for name, _ in headers):
+    # A body without a type is taken as JSON; no body (a 204) claims no type.
+    if body and not any(name.lower() == "content-type" for name, _ in headers):
         headers.append(("Content-Type", _JSON))
     raw = base64.b64decode(body, validate=True) if result.get("isBase64Encoded") else body.encode()
     return status, headers, raw

@@ -73,7 +73,7 @@ class AdminEndpoint:
         self._authorized(event, "revoke_key", tenant_id)
         self._service.revoke_key(tenant_id, key_id)
         self._logger.info("key revoked", extra={"key_id": key_id})
-        return Response(status_code=204, content_type="application/json", body="")
+        return Response(status_code=204, body="")  # no body, so no content type to claim one
 
     def budget(self, event: APIGatewayProxyEventV2, tenant_id: str) -> Response[str]:
         self._authorized(event, "budget", tenant_id)
