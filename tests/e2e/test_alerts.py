@@ -145,7 +145,10 @@ def test_an_alert_whose_publish_died_is_delivered_by_the_windows_function_once(a
     [delivered] = alert_stack.slack.wait_for(1, to(OPERATOR, "orphan"))
     assert delivered.alert_id == crossed[0].alert_id
     print(f"\npublish killed -> delivered by the windows function after {delivered.at - died_at:.2f}s (period 2 s)")
-    assert ledger.pending_alerts("orphan") == ()  # acknowledged once published
+    deadline = time.monotonic() + 30
+    while ledger.pending_alerts("orphan"):  # acknowledged just after the publish Slack saw
+        assert time.monotonic() < deadline, "published but never acknowledged"
+        time.sleep(0.05)  # polling the outbox with a deadline
     # Several more runs later: still that one post.
     schedule = alert_stack.stack.schedule
     assert schedule is not None
