@@ -44,11 +44,14 @@ class Admin:
         token: str | None = ADMIN_TOKEN,
         query: dict[str, str] | None = None,
         iam: bool = False,
+        domain: str | None = None,
     ) -> Reply:
         headers = {"content-type": "application/json"}
         if token is not None:
             headers["authorization"] = f"Bearer {token}"
         event = api_gateway_event(method, path, headers=headers, body=body, query=query)
+        if domain is not None:  # the API's host, as API Gateway names it
+            event["requestContext"]["domainName"] = domain
         if iam:  # what API Gateway adds after verifying a SigV4 signature against IAM
             event["requestContext"]["authorizer"] = {
                 "iam": {"accountId": "123456789012", "userArn": "arn:aws:iam::1:u"}
@@ -233,6 +236,26 @@ def test_the_budget_shows_both_windows_in_the_tenants_zone(admin: Admin) -> None
     assert body["monthly"]["capUsd"] == 10.0
     assert isinstance(body["history"], list)
     assert isinstance(body["events"], list)
+
+
+def test_without_a_custom_domain_a_link_opens_on_the_host_the_request_came_in_on(
+    admin: Admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In AWS the admin function cannot be told its own API's URL (a circular dependency): PUBLIC_BASE_URL is empty.
+    monkeypatch.setenv("DASHBOARD_SECRET", "s" * 40)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    admin.module = load_function("admin")
+    admin.put("linked")
+    host = "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com"
+    issued = admin.call("POST", "/v1/admin/tenants/linked/dashboard-links", domain=host)
+    assert issued.status == 201, issued.body
+    assert issued.body["url"].startswith(f"https://{host}/dashboard?t=")
+    token = issued.body["url"].split("?t=", 1)[1]
+    page = admin.module.lambda_handler(
+        api_gateway_event("GET", "/dashboard", query={"t": token}), LambdaContext(function_name="admin")
+    )
+    assert page["statusCode"] == 200
+    assert "linked" in page["body"]
 
 
 def test_unknown_tenants_are_404(admin: Admin) -> None:

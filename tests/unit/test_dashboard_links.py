@@ -165,8 +165,13 @@ def test_no_link_without_a_long_enough_secret_or_a_base_url() -> None:
             issuer(secret=secret).issue("maple-and-co", NOW)
     with pytest.raises(DashboardUnavailableError):
         issuer(base_url="").issue("maple-and-co", NOW)
-    url, _ = issuer(base_url="").issue("maple-and-co", NOW, base_url="http://127.0.0.1:3000")
-    assert url.startswith("http://127.0.0.1:3000/dashboard?t=")
+    url, _ = issuer(base_url="").issue("maple-and-co", NOW, fallback_url="https://abc123.execute-api.example.com")
+    assert url.startswith("https://abc123.execute-api.example.com/dashboard?t=")
+
+
+def test_a_configured_custom_domain_wins_over_the_host_a_request_came_in_on() -> None:
+    url, _ = issuer(base_url="https://api.shop.example").issue("maple-and-co", NOW, fallback_url="https://x.example")
+    assert url.startswith("https://api.shop.example/dashboard?t=")
 
 
 def test_an_alert_gets_a_fresh_link_or_none_when_it_cannot_be_signed() -> None:

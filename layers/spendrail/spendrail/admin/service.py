@@ -191,11 +191,14 @@ class TenantAdmin:
             events=events,
         )
 
-    def dashboard_link(self, tenant_id: str, lifetime: timedelta = DEFAULT_LINK_LIFETIME) -> DashboardLink:
+    def dashboard_link(
+        self, tenant_id: str, lifetime: timedelta = DEFAULT_LINK_LIFETIME, *, fallback_url: str | None = None
+    ) -> DashboardLink:
+        """A signed link to the tenant's budget page, on PUBLIC_BASE_URL or else on `fallback_url`."""
         self._snapshot(tenant_id)
         if self._links is None:
             raise NotFoundError("this deployment issues no dashboard links (no signing secret configured)")
-        url, expires = self._links.issue(tenant_id, self._clock(), lifetime)
+        url, expires = self._links.issue(tenant_id, self._clock(), lifetime, fallback_url=fallback_url)
         return DashboardLink(url=url, expires_at=expires.isoformat(timespec="seconds"))
 
     # ---- internals ----------------------------------------------------------------------------------------------

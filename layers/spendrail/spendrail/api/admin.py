@@ -81,7 +81,10 @@ class AdminEndpoint:
 
     def dashboard_link(self, event: APIGatewayProxyEventV2, tenant_id: str) -> Response[str]:
         self._authorized(event, "dashboard_link", tenant_id)
-        return _json(201, self._service.dashboard_link(tenant_id))
+        # In AWS the API's URL is the host the request came in on (HTTP APIs serve HTTPS only).
+        host = event.request_context.domain_name
+        fallback = f"https://{host}" if host else None
+        return _json(201, self._service.dashboard_link(tenant_id, fallback_url=fallback))
 
     def dashboard(self, event: APIGatewayProxyEventV2) -> Response[str]:
         if self._links is None:  # no signing secret: no link can be valid

@@ -64,16 +64,17 @@ class DashboardLinks:
         self._clock = clock
 
     def issue(
-        self, tenant_id: str, now: datetime, lifetime: timedelta = DEFAULT_LIFETIME, *, base_url: str | None = None
+        self, tenant_id: str, now: datetime, lifetime: timedelta = DEFAULT_LIFETIME, *, fallback_url: str | None = None
     ) -> tuple[str, datetime]:
         """The page's URL, `<base_url>/dashboard?t=<token>`, and when it stops working (UTC, whole seconds).
 
-        `base_url` overrides the configured PUBLIC_BASE_URL (e.g. the host an admin request came in on)."""
+        The configured PUBLIC_BASE_URL (a custom domain) wins; without one, `fallback_url` (the host an admin request
+        came in on: in AWS the API's own URL, which the template cannot give a route of the API)."""
         if not timedelta(minutes=1) <= lifetime <= MAX_LIFETIME:
             raise InvalidInputError(f"a budget page link lives from one minute to {MAX_LIFETIME.days} days")
         if not tenant_id or len(tenant_id) > 64:
             raise InvalidInputError("a tenant id has 1 to 64 characters")
-        root = (base_url or self._base_url).rstrip("/")
+        root = (self._base_url or fallback_url or "").rstrip("/")
         if not root:
             raise DashboardUnavailableError("no public base URL to link to (PUBLIC_BASE_URL)")
         expires = int((now + lifetime).timestamp())
