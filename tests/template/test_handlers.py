@@ -53,7 +53,17 @@ def _alias(field: str) -> str:
     return alias
 
 
-@pytest.fixture(params=[(f, on) for f in FUNCTIONS for on in (False, True)], ids=lambda p: p[0] + ("+all" * p[1]))
+CASES = [(f, on) for f in FUNCTIONS for on in (False, True)]
+ALL_ON = [(f, True) for f in FUNCTIONS]
+ROUTED = [(f, on) for f, on in CASES if cfn.http_routes(f)]
+UNROUTED = [(f, on) for f, on in CASES if not cfn.http_routes(f)]
+
+
+def _case_id(case: tuple[str, bool]) -> str:
+    return case[0] + ("+all" * case[1])
+
+
+@pytest.fixture(params=CASES, ids=_case_id)
 def loaded(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Loaded:
     """The function's module imported with only the template's variables in the environment: with the parameters'
     defaults, and with every optional feature on (some settings are read only when their feature is)."""
@@ -83,9 +93,9 @@ def test_every_setting_a_function_reads_is_set_by_the_template(loaded: Loaded) -
     assert not missing, f"{loaded.module.__file__} reads {sorted(missing)}, which template.yaml does not set"
 
 
+# With every optional feature on: a variable of a feature that is off goes unread, rightly.
+@pytest.mark.parametrize("loaded", ALL_ON, ids=_case_id, indirect=True)
 def test_every_variable_a_function_is_given_is_one_it_reads(loaded: Loaded) -> None:
-    if not loaded.everything_on:
-        pytest.skip("a variable of a feature that is off goes unread, rightly")
     own = set(cfn.functions()[loaded.logical_id]["Properties"].get("Environment", {}).get("Variables", {}))
     unread = own - loaded.aliases_read - POWERTOOLS
     assert not unread, f"template.yaml gives {loaded.logical_id} {sorted(unread)}, which it never reads"
@@ -126,9 +136,13 @@ def _served_routes(module: Any) -> set[tuple[str, str]]:
     return {(route.method, route.openapi_path) for route in app._static_routes + app._dynamic_routes}
 
 
+@pytest.mark.parametrize("loaded", ROUTED, ids=_case_id, indirect=True)
 def test_every_route_a_function_serves_is_routed_to_it_and_no_other(loaded: Loaded) -> None:
-    if not hasattr(loaded.module, "app"):
-        pytest.skip("not an HTTP function")
     served, routed = _served_routes(loaded.module), set(cfn.http_routes(loaded.logical_id))
     assert not served - routed, f"{loaded.logical_id} serves {sorted(served - routed)}, which the API never sends it"
     assert not routed - served, f"the API sends {loaded.logical_id} {sorted(routed - served)}, which it does not serve"
+
+
+@pytest.mark.parametrize("loaded", UNROUTED, ids=_case_id, indirect=True)
+def test_a_function_the_api_never_calls_serves_no_routes(loaded: Loaded) -> None:
+    assert not hasattr(loaded.module, "app") or not _served_routes(loaded.module), loaded.logical_id
