@@ -49,7 +49,7 @@ class FakeSlack:
             return [post for post in self.posts if post.path == path]
 
     def wait_for(
-        self, count: int, where: Callable[[Post], bool] = lambda post: True, timeout: float = 30.0
+        self, count: int, where: Callable[[Post], bool] = lambda post: True, timeout: float = 60.0
     ) -> list[Post]:
         """Until `count` posts that match `where` have arrived; polls with a deadline."""
         deadline = time.monotonic() + timeout
