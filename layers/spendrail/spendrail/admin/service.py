@@ -52,7 +52,9 @@ class EventLog(Protocol):
 
 
 class LinkIssuer(Protocol):
-    def issue(self, tenant_id: str, now: datetime, lifetime: timedelta) -> tuple[str, datetime]: ...
+    def issue(
+        self, tenant_id: str, now: datetime, lifetime: timedelta, *, fallback_url: str | None = None
+    ) -> tuple[str, datetime]: ...
 
 
 def _utcnow() -> datetime:
