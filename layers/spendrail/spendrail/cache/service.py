@@ -19,7 +19,7 @@ import numpy.typing as npt
 from spendrail.cache.index import IndexedEntry, VectorIndex, decode_vector, encode_vector
 from spendrail.cache.model import CacheScope, StoredAnswer
 from spendrail.cache.port import CacheStore
-from spendrail.cache.rules import exact_key, guard_reason
+from spendrail.cache.rules import Guard, exact_key, guard_reason
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,18 @@ class AnswerCache:
         return found
 
     def similar(
-        self, scope: CacheScope, prompt: str, vector: npt.NDArray[np.float32], threshold: float
+        self,
+        scope: CacheScope,
+        prompt: str,
+        vector: npt.NDArray[np.float32],
+        threshold: float,
+        *,
+        guard: Guard = guard_reason,
     ) -> SimilarAnswer | None:
-        """The closest stored answer above `threshold` that no guard rule rejects for this question."""
+        """The closest stored answer above `threshold` that `guard` (the tenant's guard rules) does not reject."""
         index = self._index(scope)
         for score, entry in index.search(vector, threshold, self._wall_ms() // 1000):
-            if guard_reason(prompt, entry.prompt) is None:
+            if guard(prompt, entry.prompt) is None:
                 return SimilarAnswer(entry, score)
         return None
 
