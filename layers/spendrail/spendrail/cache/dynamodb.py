@@ -24,6 +24,7 @@ def _decode(item: dict[str, Any]) -> StoredAnswer:
         created_at=int(item["created_at"]["N"]),
         expires_at=int(item["expires_at"]["N"]),
         vector=bytes(item["vector"]["B"]),
+        embedder=item.get("embedder", {}).get("S", ""),
     )
 
 
@@ -52,6 +53,8 @@ class DynamoDBCacheStore:
             "expires_at": {"N": str(answer.expires_at)},
             "vector": {"B": answer.vector},
         }
+        if answer.embedder:
+            item["embedder"] = {"S": answer.embedder}
         with contextlib.suppress(ConditionFailed):  # stored already, by another instance or our own lost attempt
             self._call("put_item", TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(sk)")
 

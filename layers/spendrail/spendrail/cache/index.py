@@ -74,6 +74,10 @@ class VectorIndex:
         expire: a sync asking for entries newer than it must not fetch what this index already dropped."""
         return self._watermark
 
+    def advance(self, created_at: int) -> None:
+        """Moves the watermark past entries read but not added (another embedder's): no sync fetches them again."""
+        self._watermark = max(self._watermark, created_at)
+
     @property
     def memory_bytes(self) -> int:
         """The allocated arrays plus a rough estimate of the entries' Python objects."""

@@ -25,6 +25,13 @@ class StoredAnswer:
     created_at: int  # ms since the epoch; also the index's sync watermark
     expires_at: int  # s since the epoch; DynamoDB's TTL removes it later, reads check it now
     vector: bytes  # float16 little-endian embedding
+    embedder: str = ""  # the embedding model that made `vector`; "" on entries stored before it was recorded
 
     def expired(self, now_s: int) -> bool:
         return self.expires_at <= now_s
+
+    def comparable(self, embedder: str, dimensions: int) -> bool:
+        """Whether `vector` can be compared with vectors of `embedder` at `dimensions`. Vectors of another model
+        or another length never are (their cosines mean nothing); an entry stored before the embedder was
+        recorded is judged by its length alone."""
+        return len(self.vector) == 2 * dimensions and self.embedder in ("", embedder)

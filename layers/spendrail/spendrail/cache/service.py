@@ -43,12 +43,14 @@ class AnswerCache:
         ttl_seconds: int,
         refresh_seconds: float,
         max_entries: int,
+        embedder: str = "",
         max_indexes: int = 64,
         wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self.dimensions = dimensions
+        self.embedder = embedder  # the model of the vectors given; entries of any other are never compared
         self._ttl = ttl_seconds
         self._refresh = refresh_seconds
         self._max_entries = max_entries
@@ -93,6 +95,7 @@ class AnswerCache:
             created_at=now_ms,
             expires_at=now_ms // 1000 + self._ttl,
             vector=encode_vector(vector),
+            embedder=self.embedder,
         )
         self._store.put(scope, answer)
         scoped = self._indexes.get(scope)
@@ -117,9 +120,12 @@ class AnswerCache:
         return scoped.index
 
     def _load(self, index: VectorIndex, answers: list[StoredAnswer]) -> None:
-        if answers:
-            vectors = np.stack([decode_vector(a.vector, self.dimensions) for a in answers])
-            index.add([self._indexed(a) for a in answers], vectors)
+        usable = [a for a in answers if a.comparable(self.embedder, self.dimensions)]
+        if usable:
+            vectors = np.stack([decode_vector(a.vector, self.dimensions) for a in usable])
+            index.add([self._indexed(a) for a in usable], vectors)
+        if answers:  # another embedder's entries are skipped, and never read again
+            index.advance(max(a.created_at for a in answers))
 
     @staticmethod
     def _indexed(answer: StoredAnswer) -> IndexedEntry:
