@@ -25,7 +25,7 @@ ENV := default
 endif
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install tools dev test lint typecheck validate checkov build deploy unit integration concurrency e2e bench clean
+.PHONY: help install tools dev test lint typecheck validate checkov build deploy unit integration concurrency e2e bench eval-cache clean
 
 help:
 	@echo "make dev    install, then run the local stack (Ctrl-C stops it)"
@@ -118,6 +118,11 @@ bench: install
 	$(BIN)/python -m benchmarks.cache_lookup
 	$(BIN)/python -m benchmarks.fault_timing
 	$(BIN)/python -m benchmarks.windows_run
+
+# The semantic cache against its labeled pairs (docs/cache-eval.md): paraphrases and wrong answers served per threshold,
+# dev and held out, for the settings' embedder. EVAL_ARGS="--embedder simulator --show-errors --json figures.json".
+eval-cache: install
+	$(BIN)/python -m benchmarks.eval_cache $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .aws-sam
