@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import threading
 import time
 from collections import deque
@@ -28,6 +29,7 @@ from typing import Any, Literal, Self, cast
 import numpy as np
 
 from local.sim_embeddings import DEFAULT_EMBEDDING_DIMENSIONS, EmbeddingRequestError, embed, validate_embeddings
+from spendrail.cache.judge import INSTRUCTIONS as JUDGE_INSTRUCTIONS
 from spendrail.errors import UnknownModelError
 from spendrail.money import nanos_to_usd
 from spendrail.pricing import ModelPrice, PricingCatalog
@@ -124,9 +126,30 @@ def prompt_tokens(messages: list[dict[str, Any]]) -> int:
     return tokens_for("".join(m["content"] for m in messages)) + PER_MESSAGE_TOKENS * len(messages)
 
 
+# The cache judge's questions (spendrail.cache.judge) get "yes" or "no": "no" when the two questions differ in a
+# number or in a word that usually flips an answer. A stand-in for a model's judgement, deterministic for tests.
+_CONTRAST = frozenset(
+    {
+        "after", "before", "below", "above", "cash", "card", "from", "into", "to", "over", "under", "more", "less",
+        "not", "no", "never", "out", "in", "next", "last", "this", "small", "medium", "large", "men", "women", "kids",
+        "black", "white", "red", "blue", "green",
+    }
+)  # fmt: skip
+
+
+def judged(user: str) -> str:
+    first, _, rest = user.partition("\nSecond: ")
+    second = rest.rsplit("\nSame answer?", 1)[0]
+    words = [set(re.findall(r"[a-z]+|[0-9]+", text.removeprefix("First: ").casefold())) for text in (first, second)]
+    differ = words[0] ^ words[1]
+    return "no" if any(w.isdigit() or w in _CONTRAST for w in differ) else "yes"
+
+
 def reply_for(messages: list[dict[str, Any]]) -> str:
     """A support-style answer picked by hashing the last user message, echoing its first words."""
     last = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    if messages and messages[0]["role"] == "system" and messages[0]["content"] == JUDGE_INSTRUCTIONS:
+        return judged(str(last))
     topic = " ".join(str(last).split()[:4]) or "your request"
     index = hashlib.sha256(str(last).encode("utf-8")).digest()[0] % len(_REPLIES)
     return _REPLIES[index].format(topic=topic)
