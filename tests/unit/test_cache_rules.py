@@ -2,19 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from spendrail.cache.rules import (
-    GUARDS,
-    PRIVACY_RULES,
-    day_words_differ,
-    emails_differ,
-    exact_key,
-    guard_reason,
-    identifiers_differ,
-    negation_differs,
-    normalize,
-    numbers_differ,
-    personal_data,
-)
+from spendrail.cache.guards import VOCABULARY_REASON
+from spendrail.cache.rules import GUARDS, PRIVACY_RULES, exact_key, normalize, personal_data
 
 DOC = Path(__file__).parents[2] / "docs" / "cache-rules.md"
 
@@ -68,116 +57,6 @@ def test_exact_key_is_the_sha256_hex_of_the_normal_form() -> None:
     assert len(key) == 64
     assert int(key, 16) >= 0
     assert key == exact_key("how do i track my order")
-
-
-# Guards
-
-
-@pytest.mark.parametrize(
-    ("new", "cached", "miss"),
-    [
-        ("Where is order 1234?", "Where is order 1233?", True),
-        ("Can I buy 3,000 units?", "Can I buy 3000 units?", False),  # thousands separator
-        ("Is it 12.50 dollars?", "Is it 12.5 dollars?", False),
-        ("Ship 3 shirts and 5 hats", "Ship 5 hats and 3 shirts", False),  # a multiset, not a sequence
-        ("Ship 3 shirts and 3 hats", "Ship 3 shirts and hats", True),  # counts matter
-        ("Can I return two items?", "Can I return one item?", True),  # spelled-out counts
-        ("Can I return 2 items?", "Can I return two items?", False),
-        ("How do I track my order?", "How can I track my order?", False),
-    ],
-)
-def test_numbers_guard(new: str, cached: str, miss: bool) -> None:
-    assert (numbers_differ(new, cached) == "numbers_differ") is miss
-
-
-@pytest.mark.parametrize(
-    ("new", "cached", "miss"),
-    [
-        ("Is SKU-1 in stock?", "Is SKU-2 in stock?", True),
-        ("Do you deliver to 94107?", "Do you deliver to 94110?", True),
-        ("Deliver to 94107-1234?", "Deliver to 94107?", True),  # ZIP+4
-        ("Where is 1Z999AA10123456784?", "Where is 1Z999AA10123456785?", True),
-        ("Status of #1234?", "Status of #1235?", True),
-        ("Is AB-123 in stock?", "is ab123 in stock", False),  # case and separators do not matter
-        ("Is sku-9981 back?", "Is SKU-9981 back?", False),
-        ("Where is order 1234?", "Where is order 1233?", False),  # 4 bare digits: the numbers guard's job
-        ("Do you sell t-shirts?", "Do you sell tshirts?", False),  # no digits, no id
-    ],
-)
-def test_identifiers_guard(new: str, cached: str, miss: bool) -> None:
-    assert (identifiers_differ(new, cached) == "identifiers_differ") is miss
-
-
-@pytest.mark.parametrize(
-    ("new", "cached", "miss"),
-    [
-        ("Update jane@example.com", "Update john@example.com", True),
-        ("Update jane@example.com", "Update the email", True),
-        ("Update Jane@Example.com", "update jane@example.com", False),
-        ("Update my email", "Change my email", False),
-    ],
-)
-def test_emails_guard(new: str, cached: str, miss: bool) -> None:
-    assert (emails_differ(new, cached) == "emails_differ") is miss
-
-
-@pytest.mark.parametrize(
-    ("new", "cached", "miss"),
-    [
-        ("can I return opened items", "can I not return opened items", True),
-        ("I can't return it", "I cannot return it", False),
-        ("I can\u2019t return it", "I can not return it", False),  # typographic apostrophe
-        ("I dont want it", "I don't want it", False),
-        ("I don't want it", "I do want it", True),
-        ("Is shipping free without a code?", "Is shipping free with a code?", True),
-        ("I never got it", "I did not get it", True),  # different markers: a multiset of words
-        ("not not", "not", True),  # counted, not just present
-        ("What is order no. 55555?", "What is order number 55555?", False),  # "no." abbreviates "number"
-    ],
-)
-def test_negation_guard(new: str, cached: str, miss: bool) -> None:
-    assert (negation_differs(new, cached) == "negation_differs") is miss
-
-
-@pytest.mark.parametrize(
-    ("new", "cached", "miss"),
-    [
-        ("Will it arrive today?", "Will it arrive tomorrow?", True),
-        ("Open on Sunday?", "Open on Monday?", True),
-        ("Will it arrive today?", "Will it arrive TODAY?", False),
-        ("When will it arrive?", "When does it arrive?", False),
-    ],
-)
-def test_day_words_guard(new: str, cached: str, miss: bool) -> None:
-    assert (day_words_differ(new, cached) == "day_words_differ") is miss
-
-
-@pytest.mark.parametrize(
-    ("new", "cached", "reason"),
-    [
-        ("Where is order 1234?", "Where is order 1233?", "numbers_differ"),
-        ("Is SKU-1 in stock?", "Is SKU-2 in stock?", "numbers_differ"),  # first in GUARDS order
-        ("Is SKU-A in stock?", "Is SKU-A1 in stock?", "numbers_differ"),
-        ("Is ab-cd1 in stock?", "Is cd-ab1 in stock?", "identifiers_differ"),
-        ("Mail a@x.com", "Mail b@x.com", "emails_differ"),
-        ("can I return opened items", "can I not return opened items", "negation_differs"),
-        ("Ship today?", "Ship tomorrow?", "day_words_differ"),
-        ("How do I track my package?", "Where can I see my parcel's tracking?", None),
-        ("What is your return policy?", "How do returns work?", None),
-        ("I can't return it", "I cannot return it", None),
-    ],
-)
-def test_guard_reason_runs_every_guard_in_order(new: str, cached: str, reason: str | None) -> None:
-    assert guard_reason(new, cached) == reason
-    assert guard_reason(cached, new) == reason  # symmetric
-
-
-def test_guards_are_named_after_their_reason() -> None:
-    names = [name for name, _, _ in GUARDS]
-    assert len(set(names)) == len(names)
-    for name, guard, description in GUARDS:
-        assert guard.__name__ == name
-        assert description
 
 
 # Privacy
@@ -240,5 +119,6 @@ def test_doc_lists_every_rule() -> None:
     doc = DOC.read_text(encoding="utf-8")
     for name, _, _ in GUARDS:
         assert f"`{name}`" in doc
+    assert f"`{VOCABULARY_REASON}`" in doc
     for kind, _, _ in PRIVACY_RULES:
         assert f"`{kind}`" in doc

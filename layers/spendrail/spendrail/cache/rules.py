@@ -1,11 +1,10 @@
 """Rules around the semantic answer cache that similarity alone cannot decide.
 
-One module on purpose (about 290 lines): the three concerns share the text folding, and issue 10 replaces the guards.
-
 Three concerns:
 - the exact tier: `normalize` and `exact_key` make trivially different spellings of one question share a key;
-- guards: a cosine score cannot tell "Where is order 1234?" from "Where is order 1233?" or "can I return opened
-  items" from "can I not return opened items"; each guard names a difference that forces a miss whatever the score;
+- guards (`guards.py`, word lists in `lexicon.py`): a cosine score cannot tell "Where is order 1234?" from "Where is
+  order 1233?" or "free shipping over $50" from "under $50"; each guard names a difference that forces a miss
+  whatever the score. `guard_reason`, `GUARDS`, `Guard` and `tenant_guard` are re-exported here;
 - privacy: `personal_data` names the personal data a prompt carries, so its reply is never cached.
 
 Every rule errs towards a miss or towards not caching: a wrong miss costs one LLM call, a wrong hit serves one
@@ -18,25 +17,24 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Callable
 from typing import Final
 
-Guard = Callable[[str, str], str | None]
+from spendrail.cache.guards import GUARDS, Guard, emails_of, guard_reason, tenant_guard
+from spendrail.cache.text import fold as _fold
+
+__all__ = [
+    "GUARDS",
+    "PRIVACY_RULES",
+    "Guard",
+    "exact_key",
+    "guard_reason",
+    "normalize",
+    "personal_data",
+    "tenant_guard",
+]
+
 Detector = Callable[[str], bool]
-
-# NFKC leaves typographic apostrophes (U+2018, U+2019, U+02BC) alone; chat clients send them as often as ASCII ones.
-_APOSTROPHES: Final = str.maketrans(dict.fromkeys("\u2018\u2019\u02bc", "'"))
-
-
-def _ascii_digits(text: str) -> str:
-    # NFKC keeps e.g. Arabic-Indic digits as they are; "١٢٣٤" and "1234" are the same order number.
-    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)
-
-
-def _fold(text: str) -> str:
-    """The common ground of every rule: compatibility forms, one apostrophe, ASCII digits, no case."""
-    return _ascii_digits(unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).casefold())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -66,145 +64,9 @@ def exact_key(prompt: str) -> str:
     return hashlib.sha256(normalize(prompt).encode("utf-8")).hexdigest()
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Features the guards compare
-
-# Thousands groups only when every group after the first has exactly three digits: "3,000" is 3000, "1,2" is 1 and 2.
-_NUMBER: Final = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?")
-# Small counts are often spelled out: "return two items" must not be answered with "return one item".
-_NUMBER_WORDS: Final = {
-    w: str(n)
-    for n, w in enumerate(
-        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
-    )
-}
 # Words of letters/digits, joined by "-" or "_" ("sku-9981"), with an optional leading "#" ("#1234").
 _TOKEN: Final = re.compile(r"#?[^\W_]+(?:[-_][^\W_]+)*")
-_WORD: Final = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # keeps contractions whole: "can't"
-_EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_ZIP: Final = re.compile(r"[0-9]{5}(?:-[0-9]{4})?")
-_LETTER: Final = re.compile(r"[^\W\d_]")
 _DIGIT: Final = re.compile(r"[0-9]")
-
-_NEGATIONS: Final = frozenset(
-    {"not", "no", "never", "none", "nothing", "neither", "nor", "without", "nobody", "nowhere"}
-)
-# Chat spellings without the apostrophe; "cant" and "wont" are rare as nouns in a shop's support chat.
-_BARE_NOT: Final = frozenset(
-    {
-        "cannot", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt",
-        "shouldnt", "wouldnt", "wont", "havent", "hasnt", "hadnt", "aint", "mustnt", "neednt",
-    }
-)  # fmt: skip
-_DAY_WORDS: Final = frozenset(
-    {
-        "today", "tonight", "tomorrow", "yesterday", "weekend",
-        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    }
-)  # fmt: skip
-
-
-def _canonical_number(raw: str) -> str:
-    # Leading zeros stay (they matter in ids); "12.50" and "12.5" are the same amount.
-    number = raw.replace(",", "")
-    return number.rstrip("0").rstrip(".") if "." in number else number
-
-
-def _numbers(text: str) -> Counter[str]:
-    folded = _fold(text)
-    found = Counter(_canonical_number(m) for m in _NUMBER.findall(folded))
-    found.update(_NUMBER_WORDS[w] for w in _WORD.findall(folded) if w in _NUMBER_WORDS)
-    return found
-
-
-def _identifier(token: str) -> str | None:
-    """The canonical id a token stands for, if it is one: mixes letters and digits ("ab123", "sku-9981"), is a
-    "#" number ("#1234") or a ZIP / ZIP+4 ("94107", "94107-1234"). Separators go: "AB-123" is "AB123"."""
-    bare = token.removeprefix("#")
-    compact = bare.replace("-", "").replace("_", "")
-    mixed = bool(_LETTER.search(compact)) and bool(_DIGIT.search(compact))
-    hashed = token.startswith("#") and compact.isdecimal()
-    return compact if mixed or hashed or _ZIP.fullmatch(bare) else None
-
-
-def _identifiers(text: str) -> set[str]:
-    return {ident for token in _TOKEN.findall(_fold(text)) if (ident := _identifier(token)) is not None}
-
-
-def _emails(text: str) -> set[str]:
-    return set(_EMAIL.findall(_fold(text)))
-
-
-def _negation_marker(word: str, following: str) -> str | None:
-    if word.endswith("n't") or word in _BARE_NOT:
-        return "not"  # "can't", "cannot" and "can not" say the same thing
-    if word == "no" and following[:1].isdigit():
-        return None  # "order no 55555" is an abbreviation of "number"
-    return word if word in _NEGATIONS else None
-
-
-def _negations(text: str) -> Counter[str]:
-    words = _WORD.findall(_fold(text))
-    markers = (_negation_marker(w, nxt) for w, nxt in zip(words, [*words[1:], ""], strict=True))
-    return Counter(m for m in markers if m is not None)
-
-
-def _day_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(_fold(text)) if w in _DAY_WORDS}
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Guards: each returns its own name as the reason when the pair must be a miss
-
-
-def _differs(reason: str, feature: Callable[[str], object], new: str, cached: str) -> str | None:
-    return reason if feature(new) != feature(cached) else None
-
-
-def numbers_differ(new: str, cached: str) -> str | None:
-    return _differs("numbers_differ", _numbers, new, cached)
-
-
-def identifiers_differ(new: str, cached: str) -> str | None:
-    return _differs("identifiers_differ", _identifiers, new, cached)
-
-
-def emails_differ(new: str, cached: str) -> str | None:
-    return _differs("emails_differ", _emails, new, cached)
-
-
-def negation_differs(new: str, cached: str) -> str | None:
-    return _differs("negation_differs", _negations, new, cached)
-
-
-def day_words_differ(new: str, cached: str) -> str | None:
-    return _differs("day_words_differ", _day_words, new, cached)
-
-
-GUARDS: Final[tuple[tuple[str, Guard, str], ...]] = (
-    (
-        "numbers_differ",
-        numbers_differ,
-        "the multisets of numbers differ (thousands separators dropped, 12.50 = 12.5, zero..twelve spelled out count)",
-    ),
-    (
-        "identifiers_differ",
-        identifiers_differ,
-        "the sets of ids differ: letter+digit tokens (AB-123 = ab123), #numbers, ZIP and ZIP+4 codes; any case",
-    ),
-    ("emails_differ", emails_differ, "the sets of email addresses differ (any case)"),
-    (
-        "negation_differs",
-        negation_differs,
-        "the multisets of negation markers differ; n't, cannot and dont-style spellings count as 'not'",
-    ),
-    ("day_words_differ", day_words_differ, "the sets of day words differ: today, tonight, tomorrow, weekdays, ..."),
-)
-
-
-def guard_reason(new: str, cached: str) -> str | None:
-    """The first guard (in `GUARDS` order) that makes the pair a miss whatever the similarity, or None."""
-    return next((reason for _, guard, _ in GUARDS if (reason := guard(new, cached)) is not None), None)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -230,7 +92,7 @@ _NOT_A_NAME: Final = frozenset(
 
 
 def _has_email(text: str) -> bool:
-    return bool(_emails(text))
+    return bool(emails_of(_fold(text)))
 
 
 def _has_order_number(text: str) -> bool:

@@ -1,0 +1,731 @@
+"""Guards: the differences that make a similar cached question a miss whatever its cosine score.
+
+A cosine score cannot tell "free shipping over $50" from "under $50", "in stock" from "out of stock" or "Canada to
+the US" from "the US to Canada". Each guard names one kind of difference; `guard_reason` runs them all and returns
+the first that applies. Reasons are the guards' names: fixed strings without prompt content, safe to log and to use
+as a metric dimension. Every guard is symmetric and errs towards a miss (a wrong miss costs one LLM call, a wrong hit
+serves a wrong answer), but follows meaning where a word list alone would block a paraphrase: "can't log in" and
+"unable to log in" both carry one negation, "thirty days" and "30-day" the same number.
+
+Cost: each question is folded, tokenized and read once (`features`, memoized per text), so comparing it with each
+candidate compares small sets; the word lists are compiled into one table keyed by first word at import.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+from spendrail.cache import lexicon as lx
+from spendrail.cache.text import fold
+
+Guard = Callable[[str, str], str | None]
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tokens: words (contractions split: "can't" -> "can not", "women's" -> "women") and numbers ("3,000", "12.50").
+
+_SCAN: Final = re.compile(
+    r"[^\W\d_]+(?:'[^\W\d_]+)*|[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
+)
+_NT_HEADS: Final = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
+_CLITICS: Final = frozenset({"s", "re", "ll", "ve", "d", "m"})
+# Chat spellings without the apostrophe; "cant" and "wont" are rare as nouns in a shop's support chat.
+_BARE_NOT: Final = {
+    word: (word[:-2] if word not in {"cannot", "cant", "wont", "aint"} else {"cannot": "can", "cant": "can",
+           "wont": "will", "aint": "is"}[word], "not")
+    for word in (
+        "cannot", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt", "shouldnt",
+        "wouldnt", "wont", "havent", "hasnt", "hadnt", "aint", "mustnt", "neednt",
+    )
+}  # fmt: skip
+
+
+def _word(word: str) -> tuple[str, ...]:
+    if "'" in word:
+        if word.endswith("n't"):
+            head = word[:-3]
+            return (_NT_HEADS.get(head, head), "not")
+        head, _, tail = word.rpartition("'")
+        return (head.replace("'", ""),) if tail in _CLITICS else (word.replace("'", ""),)
+    return _BARE_NOT.get(word) or (word,)
+
+
+def _reference_tokens(folded: str) -> list[str]:
+    """What `_tokens` returns, the slow and obvious way (the tests compare the two)."""
+    tokens: list[str] = []
+    for word in _SCAN.findall(folded):
+        tokens += _word(word) if "'" in word or word in _BARE_NOT else (word,)
+    return tokens
+
+
+# The same tokens, faster on long texts (Python's regex engine is slow on Unicode classes, so the work is done by
+# str methods): contractions resolved, ASCII punctuation made spaces (dots and commas too unless a decimal number
+# needs them), one split; only chunks that are no plain word (digits, other punctuation) go through `_SCAN`.
+_DECIMAL: Final = re.compile(r"[0-9][.,][0-9]")
+_SPACES: Final = str.maketrans(dict.fromkeys((chr(c) for c in range(128) if not chr(c).isalnum()), " "))
+_SPACES_KEEP_DECIMALS: Final = str.maketrans(
+    dict.fromkeys((chr(c) for c in range(128) if not chr(c).isalnum() and chr(c) not in ".,"), " ")
+)
+
+
+def _letter(ch: str) -> bool:
+    return ch.isalnum() and not ch.isdecimal()  # `[^\W\d_]`
+
+
+def _uncontracted(text: str) -> str:
+    """Every word with an apostrophe inside ("can't", "women's") replaced by its tokens ("can not", "women")."""
+    pieces: list[str] = []
+    done, n = 0, len(text)
+    at = text.find("'")
+    while at != -1:
+        if 0 < at < n - 1 and _letter(text[at - 1]) and _letter(text[at + 1]):
+            start = at - 1
+            while start > done and _letter(text[start - 1]):
+                start -= 1
+            end = at + 1
+            while end < n and (_letter(text[end]) or (text[end] == "'" and end + 1 < n and _letter(text[end + 1]))):
+                end += 1
+            pieces += (text[done:start], " ".join(_word(text[start:end])))
+            done = end
+            at = text.find("'", end)
+        else:
+            at = text.find("'", at + 1)
+    return "".join((*pieces, text[done:]))
+
+
+def _tokens(folded: str) -> list[str]:
+    text = _uncontracted(folded) if "'" in folded else folded
+    chunks = text.translate(_SPACES_KEEP_DECIMALS if _DECIMAL.search(text) else _SPACES).split()
+    if not "".join(chunks).isalpha():  # digits, decimals or non-ASCII punctuation: those chunks the slow way
+        chunks = [token for chunk in chunks for token in ((chunk,) if chunk.isalpha() else _SCAN.findall(chunk))]
+    if not _BARE_NOT.keys().isdisjoint(chunks):  # "dont", "cannot"
+        chunks = [token for chunk in chunks for token in _BARE_NOT.get(chunk, (chunk,))]
+    return chunks
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The lexicon compiled into one table: first word -> entries, longest phrase first, contextual entries first.
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    words: tuple[str, ...]
+    kind: str  # "list", "relation", "negation", "none"
+    group: str  # the list's category or the relation's class
+    value: str
+    condition: str  # "" or a context the entry needs (see `_Reader._holds`)
+    tail: list[str]  # the words after the first two, to compare with a slice of the tokens
+
+
+_Table = dict[str, tuple[_Entry, ...]]
+_PairTable = dict[tuple[str, str], tuple[_Entry, ...]]
+
+
+def _compile() -> tuple[_Table, _PairTable, dict[str, tuple[str, str]]]:
+    """One-word entries by their word, longer ones by their first two words (longest first), and symbols."""
+    entries: list[_Entry] = []
+    symbols: dict[str, tuple[str, str]] = {}  # "$" -> ("currency", "usd"), "%" -> ("unit", "percent")
+
+    def add(phrase: str, kind: str, group: str, value: str, condition: str = "") -> None:
+        words = tuple(_tokens(fold(phrase)))
+        if words:
+            entries.append(_Entry(words, kind, group, value, condition, list(words[2:])))
+        elif phrase:
+            symbols[phrase] = (group, value)
+
+    for phrase, kind, group, value, condition in lx.CONDITIONAL:
+        add(phrase, kind, group, value, condition)
+    for phrase in lx.NEUTRAL:
+        add(phrase, "none", "", "")
+    for relation, values in lx.RELATIONS.items():
+        for value, synonyms in values.items():
+            for phrase in synonyms.split("|"):
+                add(phrase, "relation", relation, value)
+    for category, values in lx.LISTS.items():
+        for value, synonyms in values.items():
+            for phrase in (value, *synonyms.split("|")):
+                add(phrase, "list", category, value)
+    for phrase in lx.NEGATIONS:  # "order no. 55555": "no" before a number abbreviates "number"
+        add(phrase, "negation", "", "", "not_number_after" if phrase == "no" else "")
+    single: dict[str, list[_Entry]] = {}
+    pairs: dict[tuple[str, str], list[_Entry]] = {}
+    seen: set[tuple[tuple[str, ...], str]] = set()
+    for entry in entries:  # the first meaning given to a phrase wins
+        if (entry.words, entry.condition) not in seen:
+            seen.add((entry.words, entry.condition))
+            if len(entry.words) == 1:
+                single.setdefault(entry.words[0], []).append(entry)
+            else:
+                pairs.setdefault((entry.words[0], entry.words[1]), []).append(entry)
+    longest_first = {pair: tuple(sorted(found, key=lambda e: -len(e.words))) for pair, found in pairs.items()}
+    return {word: tuple(found) for word, found in single.items()}, longest_first, symbols
+
+
+_SINGLE, _PAIRS, _SYMBOLS = _compile()
+_NUMBER_WORDS: Final = frozenset(
+    {*lx.NUMBER_UNITS, *lx.NUMBER_TENS, *lx.NUMBER_SCALES, *lx.ORDINALS, *lx.SOFT_ORDINALS}
+)
+_SPELLED: Final = frozenset(
+    {*lx.NUMBER_UNITS, *lx.NUMBER_TENS, *lx.NUMBER_SCALES, *lx.ORDINALS, *lx.SOFT_NUMBERS, *lx.SOFT_ORDINALS}
+)
+_FROM_TO: Final = frozenset({"from", "to", "into"})
+_KNOWN: Final = frozenset(_SINGLE) | {first for first, _ in _PAIRS} | _SPELLED | _FROM_TO | lx.PERIOD_UNITS
+_AMOUNT_WORDS: Final = frozenset({"a", "an", "few", "couple", "several", "many", "per", "each", "every", "extra"})
+_UNIT_FILLERS: Final = frozenset({"business", "working", "calendar", "work", "more", "extra", "additional", "full"})
+_TIME_STARTS: Final = frozenset(
+    {e.words[0] for entries in (*_SINGLE.values(), *_PAIRS.values()) for e in entries if e.group == "time"}
+    | {"end", "next", "this", "then", "now", "close", "midday", "noon", "midnight", "tomorrow", "tonight"}
+)
+_VARIANT_WORDS: Final = frozenset(lx.VARIANTS) | {"plus", "max", "air", "se", "slim", "sport", "classic"}
+_DETERMINERS: Final = frozenset(
+    {"the", "a", "an", "my", "your", "our", "their", "his", "her", "its", "this", "that", "these", "those", "some",
+     "any"}
+)  # fmt: skip
+_TO: Final = frozenset({"to", "into", "towards", "toward", "for", "than", "in"})
+# Closed-list mentions that take part in roles: "Canada to the US" / "the US to Canada".
+_ROLE_CATEGORIES: Final = frozenset(
+    {"place", "payment", "size", "colour", "material", "audience", "variant", "carrier", "variety", "time"}
+)
+_UPPER_US: Final = re.compile(r"\bUS\b")
+_UN_NOT_NEGATION: Final = tuple(lx.UN_NOT_NEGATION)
+
+
+def _is_number(token: str) -> bool:
+    return token[0].isdigit() or token in _NUMBER_WORDS
+
+
+def _canonical_number(raw: str) -> str:
+    # Leading zeros stay (they matter in ids); "12.50" and "12.5" are the same amount.
+    number = raw.replace(",", "")
+    return number.rstrip("0").rstrip(".") if "." in number else number
+
+
+def _negative_word(word: str) -> bool:
+    """Prefix negations outside the lists: "unworn", "unopened", "nonrefundable" (not "under", "unlock")."""
+    if word.startswith("un"):
+        return len(word) >= 5 and not word.startswith(_UN_NOT_NEGATION)
+    return word.startswith("non") and len(word) >= 6 and word not in lx.NON_NOT_NEGATION
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Features: what the guards compare, read once per question
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Features:
+    numbers: Counter[str]  # counts that must be matched: "30", "thirty", "30th", "one item"
+    loose: Counter[str]  # numbers plus uncertain ones that may match them: "first", "this one", "twice"
+    identifiers: frozenset[str]
+    loose_identifiers: frozenset[str]  # identifiers plus a word and the number after it: "zx 500" may be ZX-500
+    emails: frozenset[str]
+    negations: int
+    lists: dict[str, frozenset[str]]  # category -> canonical values
+    relations: dict[str, frozenset[str]]  # class -> values
+    roles: dict[str, frozenset[str]]  # what -> "src" / "dst"
+
+
+# Words of letters/digits, joined by "-" or "_" ("sku-9981"), with an optional leading "#" ("#1234").
+_TOKEN: Final = re.compile(r"#?[^\W_]+(?:[-_][^\W_]+)*")
+_EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ZIP: Final = re.compile(r"[0-9]{5}(?:-[0-9]{4})?")
+_LETTER: Final = re.compile(r"[^\W\d_]")
+_DIGIT: Final = re.compile(r"[0-9]")
+# A number and a unit or word are no identifier: "2-day", "3-pack", "30days", "5kg", "3xl", "21st".
+_MEASURE: Final = re.compile(r"([0-9]+(?:\.[0-9]+)?)([-_]?)([^\W\d_]+)")
+
+
+def _identifier(token: str) -> str | None:
+    """The canonical id a token stands for, if it is one: mixes letters and digits ("ab123", "sku-9981"), is a
+    "#" number ("#1234") or a ZIP / ZIP+4 ("94107", "94107-1234"). Separators go: "AB-123" is "AB123"."""
+    bare = token.removeprefix("#")
+    measure = _MEASURE.fullmatch(bare)
+    if measure is not None and (measure[3] in lx.NUMBER_SUFFIXES or (measure[2] and len(measure[3]) >= 3)):
+        return None
+    compact = bare.replace("-", "").replace("_", "")
+    mixed = bool(_LETTER.search(compact)) and bool(_DIGIT.search(compact))
+    hashed = token.startswith("#") and compact.isdecimal()
+    return compact if mixed or hashed or _ZIP.fullmatch(bare) else None
+
+
+_ID_MARK: Final = re.compile(r"[0-9#]")
+
+
+def identifiers_of(folded: str) -> frozenset[str]:
+    if _ID_MARK.search(folded) is None:  # every id has a digit
+        return frozenset()
+    rest = " ".join(chunk for chunk in folded.split() if not chunk.isalpha())
+    return frozenset(
+        ident for token in _TOKEN.findall(rest) if not token.isalpha() and (ident := _identifier(token)) is not None
+    )
+
+
+def emails_of(folded: str) -> frozenset[str]:
+    return frozenset(_EMAIL.findall(folded)) if "@" in folded else frozenset()
+
+
+class _Reader:
+    """One left-to-right pass over a question's tokens: the longest lexicon phrase at each word, else a number, a
+    prefix negation or nothing."""
+
+    def __init__(self, tokens: list[str], upper_us: bool) -> None:
+        self.tokens = tokens
+        self.upper_us = upper_us
+        self.numbers: Counter[str] = Counter()
+        self.soft: Counter[str] = Counter()
+        self.negations = 0
+        self.lists: dict[str, set[str]] = {}
+        self.relations: dict[str, set[str]] = {}
+        self.mentions: list[tuple[int, int, str, str]] = []  # start, end, category, value
+        self.last_mention_end = -1
+        self.directions: list[int] = []  # where "from", "to" and "into" are
+        self.glued: set[str] = set()  # a word and the number after it, written together: "zx 500" -> "zx500"
+
+    def read(self) -> None:
+        tokens = self.tokens
+        # Only words the lexicon knows, numbers (t < ":") and "un-"/"non-" words can mean anything; each distinct
+        # word is judged once, and only the positions of those that can are visited.
+        distinct = set(tokens)
+        wanted = (distinct & _KNOWN) | {t for t in distinct - _KNOWN if t < ":" or t.startswith(("un", "non"))}
+        seen = [i for i, t in enumerate(tokens) if t in wanted]
+        i = 0  # the first token not yet consumed by a phrase
+        for start in seen:
+            word = tokens[start]
+            if word in _FROM_TO:
+                self.directions.append(start)
+            elif word in lx.PERIOD_UNITS:
+                self._period(start)
+            if start < i:
+                continue
+            if (end := self._phrase(start)) > start:
+                i = end
+            elif word < ":":
+                i = self._digits(start)
+            elif word in _SPELLED:
+                i = self._spelled(start)
+            else:
+                if _negative_word(word):
+                    self.negations += 1
+                i = start + 1
+
+    def _phrase(self, i: int) -> int:
+        """Where the longest lexicon phrase starting at token i ends (emitting what it means), or i if none does."""
+        tokens = self.tokens
+        if i + 1 < len(tokens) and (longer := _PAIRS.get((tokens[i], tokens[i + 1]))) is not None:
+            for entry in longer:
+                end = i + len(entry.words)
+                if (
+                    end <= len(tokens)
+                    and (end == i + 2 or tokens[i + 2 : end] == entry.tail)
+                    and (not entry.condition or self._holds(entry.condition, i, end))
+                ):
+                    self._emit(entry, i, end)
+                    return end
+        for entry in _SINGLE.get(tokens[i], ()):
+            if not entry.condition or self._holds(entry.condition, i, i + 1):
+                self._emit(entry, i, i + 1)
+                return i + 1
+        return i
+
+    def _emit(self, entry: _Entry, i: int, end: int) -> None:
+        if entry.kind == "list":
+            self.lists.setdefault(entry.group, set()).add(entry.value)
+            if entry.group in _ROLE_CATEGORIES:
+                self.mentions.append((i, end, entry.group, entry.value))
+            self.last_mention_end = end
+        elif entry.kind == "relation":
+            self.relations.setdefault(entry.group, set()).add(entry.value)
+        elif entry.kind == "negation":
+            self.negations += 1
+
+    def _holds(self, condition: str, i: int, end: int) -> bool:
+        if not condition:
+            return True
+        tokens = self.tokens
+        before = tokens[i - 1] if i > 0 else ""
+        after = tokens[end] if end < len(tokens) else ""
+        if condition == "number_before":
+            return bool(before) and _is_number(before)
+        if condition == "amount_before":
+            return self._amount_before(i)
+        if condition == "not_number_before":
+            return not self._amount_before(i)
+        if condition == "number_after":
+            return any(_is_number(t) for t in tokens[end : end + 3])
+        if condition == "not_number_after":
+            return not (after and after[0].isdigit())
+        if condition == "time_after":
+            nxt = tokens[end + 1] if after == "the" and end + 1 < len(tokens) else after
+            return bool(nxt) and (nxt[0].isdigit() or nxt in _TIME_STARTS)
+        if condition == "month_context":
+            return before in lx.MONTH_CONTEXT or (bool(before) and before[0].isdigit()) or after[:1].isdigit()
+        if condition == "after_model":
+            return bool(before) and (before[0].isdigit() or before in _VARIANT_WORDS)
+        if condition == "before_tier":
+            return after in lx.TIER_NOUNS
+        if condition == "size_context":
+            return before == "size" or after in {"size", "sizes"}
+        if condition.startswith("after:"):
+            return self._after(condition.removeprefix("after:").split(), i)
+        if condition == "us_context":
+            return before == "the" or self.upper_us or after in lx.US_CONTEXT
+        raise AssertionError(condition)
+
+    def _amount_before(self, i: int) -> bool:
+        tokens = self.tokens
+        j = i - 1
+        if j > 0 and tokens[j] in _UNIT_FILLERS:  # "3 business days", "2 more weeks"
+            j -= 1
+        return j >= 0 and (_is_number(tokens[j]) or tokens[j] in _AMOUNT_WORDS)
+
+    def _after(self, words: list[str], i: int) -> bool:
+        """The words come just before token i, maybe with a determiner between: "in store", "in the store"."""
+        tokens = self.tokens
+        if i > 0 and tokens[i - 1] in _DETERMINERS and tokens[i - 1] not in words:
+            i -= 1
+        return i >= len(words) and tokens[i - len(words) : i] == words
+
+    def _period(self, i: int) -> None:
+        """this/next/last before a period word: "next week", "last 30 days", "the past few days", "my last order"."""
+        tokens = self.tokens
+        j = i - 1
+        while j >= 0 and i - j <= 3 and (tokens[j][0].isdigit() or tokens[j] in lx.PERIOD_FILLERS):
+            j -= 1
+        if j >= 0 and (modifier := lx.PERIOD_MODIFIERS.get(tokens[j])) is not None:
+            self.relations.setdefault("period", set()).add(modifier)
+
+    def _digits(self, i: int) -> int:
+        tokens = self.tokens
+        self.numbers[_canonical_number(tokens[i])] += 1
+        if i > 0 and not tokens[i - 1][0].isdigit():
+            self.glued.add(tokens[i - 1] + tokens[i])
+        if i + 1 < len(tokens) and tokens[i + 1] in lx.ORDINAL_SUFFIXES:
+            return i + 2  # "21st": the suffix is no word of its own
+        return i + 1
+
+    def _spelled(self, i: int) -> int:
+        word = self.tokens[i]
+        if word in lx.SOFT_NUMBERS or word in lx.SOFT_ORDINALS:
+            self.soft[str(lx.SOFT_NUMBERS.get(word) or lx.SOFT_ORDINALS[word])] += 1
+            return i + 1
+        value, end = _spelled_number(self.tokens, i)
+        if value is None:
+            return i + 1
+        if word == "one" and end == i + 1 and self._pronoun_one(i):
+            self.soft["1"] += 1  # "this one", "a bigger one": maybe a count, maybe not
+        else:
+            self.numbers[str(value)] += 1
+        return end
+
+    def _pronoun_one(self, i: int) -> bool:
+        tokens = self.tokens
+        before = tokens[i - 1] if i > 0 else ""
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        comparative = before.endswith(("er", "est")) and len(before) > 4 and before not in lx.NOT_COMPARATIVES
+        return (
+            before in lx.ONE_PRONOUN_AFTER
+            or comparative
+            or self.last_mention_end == i
+            or after in lx.ONE_PRONOUN_BEFORE
+        )
+
+    def roles(self) -> dict[str, frozenset[str]]:
+        """Who goes where: "from X" is a source, "to/into/for/in X" a destination, and in "X to Y" or "X for Y"
+        (same kind of thing, close together) X is the source."""
+        tokens = self.tokens
+        found: dict[str, set[str]] = {}
+        marked: list[tuple[int, int, str, str, str | None]] = []
+        starts = {start for start, _, _, _ in self.mentions}
+        for start, end, category, value in self.mentions:
+            marked.append((start, end, category, value, self._marker(start)))
+        for (_, end, category, value, role), (start2, _, category2, _, role2) in itertools.pairwise(marked):
+            if role is None and role2 == "dst" and category == category2 and start2 - end <= 3:
+                found.setdefault(f"{category}:{value}", set()).add("src")
+        for _, _, category, value, role in marked:
+            if role is not None:
+                found.setdefault(f"{category}:{value}", set()).add(role)
+        for i in self.directions:  # plain words: "refund to my card"
+            j = i + 1
+            while j < len(tokens) and tokens[j] in _DETERMINERS:
+                j += 1
+            if j < len(tokens) and j not in starts and not tokens[j][0].isdigit():
+                found.setdefault(tokens[j], set()).add("src" if tokens[i] == "from" else "dst")
+        return {what: frozenset(roles) for what, roles in found.items()}
+
+    def _marker(self, start: int) -> str | None:
+        tokens = self.tokens
+        j = start - 1
+        while j >= 0 and tokens[j] in _DETERMINERS and start - j <= 2:
+            j -= 1
+        if j < 0:
+            return None
+        if tokens[j] == "from" or (tokens[j] == "of" and j > 0 and tokens[j - 1] == "out"):
+            return "src"
+        if tokens[j] in _TO or (tokens[j] == "of" and j > 0 and tokens[j - 1] == "instead"):
+            return "dst"
+        return None
+
+
+def _spelled_number(tokens: list[str], i: int) -> tuple[int | None, int]:
+    """The number spelled from tokens[i] on ("twenty five", "a hundred", "two thousand", "thirty-first") and the
+    index after it, or None when the words are no number ("a", "hundred" alone)."""
+    total = current = 0
+    # what the previous word was: "", "a" ("a hundred"), "unit", "tens", "scale", "and"
+    last = "a" if tokens[i] in lx.NUMBER_SCALES and i > 0 and tokens[i - 1] in {"a", "an"} else ""
+    j, n = i, len(tokens)
+    while j < n:
+        word = tokens[j]
+        if word in lx.NUMBER_UNITS and last in {"", "tens", "scale", "and"}:
+            if last == "tens" and lx.NUMBER_UNITS[word] >= 10:
+                break
+            current += lx.NUMBER_UNITS[word]
+            last = "unit"
+        elif word in lx.NUMBER_TENS and last in {"", "scale", "and"}:
+            current += lx.NUMBER_TENS[word]
+            last = "tens"
+        elif word in lx.NUMBER_SCALES and last in {"a", "unit", "tens"}:
+            scale = lx.NUMBER_SCALES[word]
+            if scale >= 1000:
+                total, current = total + max(current, 1) * scale, 0
+            else:
+                current = max(current, 1) * scale
+            last = "scale"
+        elif (word in lx.ORDINALS and last in {"", "tens", "scale", "and"}) or (
+            word in lx.SOFT_ORDINALS and last in {"tens", "scale", "and"}
+        ):
+            return total + current + (lx.ORDINALS.get(word) or lx.SOFT_ORDINALS[word]), j + 1
+        elif word == "and" and last == "scale" and j + 1 < n and tokens[j + 1] in _NUMBER_WORDS:
+            last = "and"
+        else:
+            break
+        j += 1
+    if last in {"", "a", "and"}:
+        return None, i + 1
+    return total + current, j
+
+
+@lru_cache(maxsize=8192)
+def features(text: str) -> Features:
+    """What the guards compare, read once per text (memoized: a cached question is read once per instance)."""
+    folded = fold(text)
+    reader = _Reader(_tokens(folded), "US" in text and bool(_UPPER_US.search(text)))
+    reader.read()
+    for symbol, (group, value) in _SYMBOLS.items():
+        if symbol in folded:
+            target = reader.relations if group in lx.RELATIONS else reader.lists
+            target.setdefault(group, set()).add(value)
+    identifiers = identifiers_of(folded)
+    return Features(
+        numbers=reader.numbers,
+        loose=reader.numbers + reader.soft,
+        identifiers=identifiers,
+        loose_identifiers=identifiers | reader.glued,
+        emails=emails_of(folded),
+        negations=reader.negations,
+        lists={category: frozenset(values) for category, values in reader.lists.items()},
+        relations={relation: frozenset(values) for relation, values in reader.relations.items()},
+        roles=reader.roles(),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Comparisons
+
+_NONE: Final[frozenset[str]] = frozenset()
+Compare = Callable[[Features, Features], bool]
+
+
+def _numbers(a: Features, b: Features) -> bool:
+    if a.numbers == b.numbers:
+        return False
+    return bool(a.numbers - b.loose) or bool(b.numbers - a.loose)
+
+
+def _listed(category: str) -> Compare:
+    def compare(a: Features, b: Features) -> bool:
+        return a.lists.get(category, _NONE) != b.lists.get(category, _NONE)
+
+    return compare
+
+
+def _related(*relations: str) -> Compare:
+    def compare(a: Features, b: Features) -> bool:
+        for relation in relations:
+            mine, theirs = a.relations.get(relation), b.relations.get(relation)
+            if mine and theirs and mine.isdisjoint(theirs):
+                return True
+        return False
+
+    return compare
+
+
+def _roles(a: Features, b: Features) -> bool:
+    if not (a.roles and b.roles):
+        return False
+    return any((theirs := b.roles.get(what)) is not None and mine.isdisjoint(theirs) for what, mine in a.roles.items())
+
+
+_OPPOSITES: Final = tuple(r for r in lx.RELATIONS if r not in {"direction", "period"})
+
+# name, comparison, what it means (docs/cache-rules.md lists the same)
+_RULES: Final[tuple[tuple[str, Compare, str], ...]] = (
+    (
+        "numbers_differ",
+        _numbers,
+        "a number one question needs is not in the other: digits (3,000 = 3000, 12.50 = 12.5), number words "
+        "(thirty, a hundred, twenty-five), ordinals (21st = twenty-first); first, second, twice, 'this one' only "
+        "answer a number, never require one",
+    ),
+    (
+        "identifiers_differ",
+        lambda a, b: (
+            a.identifiers != b.identifiers
+            and not (a.identifiers <= b.loose_identifiers and b.identifiers <= a.loose_identifiers)
+        ),
+        "an id one question names is not in the other: letter+digit tokens (AB-123 = ab123 = AB 123), #numbers, "
+        "ZIP and ZIP+4 codes; a number with a unit (2-day, 5kg, 3xl) is no id",
+    ),
+    ("emails_differ", lambda a, b: a.emails != b.emails, "the sets of email addresses differ (any case)"),
+    (
+        "negation_differs",
+        lambda a, b: a.negations != b.negations,
+        "the counts of negations differ: not, n't, never, no, none, without, unable, invalid, unavailable, "
+        "non-/un- words, out of stock, sold out, missing, failed, ...",
+    ),
+    ("time_differs", _listed("time"), "the sets of time words differ: days, weekdays, parts of day, months, holidays"),
+    ("sizes_differ", _listed("size"), "the sets of sizes differ: XS..5XL, small/medium/large, petite, king, ..."),
+    ("colours_differ", _listed("colour"), "the sets of colours differ (shades: light blue is not blue)"),
+    ("materials_differ", _listed("material"), "the sets of materials differ: cotton, leather, steel, ..."),
+    ("audiences_differ", _listed("audience"), "the sets of audiences differ: men, women, kids, baby, dogs, ..."),
+    ("variants_differ", _listed("variant"), "the sets of model variants or tiers differ: Pro, Max, Mini, premium plan"),
+    ("places_differ", _listed("place"), "the sets of places or languages differ: countries, states, cities, regions"),
+    ("payments_differ", _listed("payment"), "the sets of payment methods differ: PayPal, gift card, store credit, ..."),
+    ("carriers_differ", _listed("carrier"), "the sets of carriers differ: UPS, USPS, FedEx, DHL, ..."),
+    ("units_differ", _listed("unit"), "the sets of units differ: kg/lb, days/weeks, GB/TB, ..."),
+    (
+        "varieties_differ",
+        _listed("variety"),
+        "the sets of varieties differ: flavours, scents, diets, skin types, forms, platforms",
+    ),
+    (
+        "direction_differs",
+        _related("direction"),
+        "both name a side of a bound or date and share none: over/under, more/less than, at least/at most, "
+        "before/after, within",
+    ),
+    (
+        "period_differs",
+        _related("period"),
+        "both name a period and share none: this/next/last week, order, month, ...",
+    ),
+    (
+        "opposites_differ",
+        _related(*_OPPOSITES),
+        "both name one side of an opposite and share none: add/remove/change, refund/exchange, open/close, "
+        "start/end, on/off, log in/out, up/downgrade, new/used, domestic/international, pickup/delivery, "
+        "online/in store, express/standard, cheap/expensive/free, hot/cold, included/excluded, currencies, ...",
+    ),
+    (
+        "roles_swapped",
+        _roles,
+        "the same thing is a source in one and a destination in the other: from X / to X, X to Y / Y to X, "
+        "X for Y / Y for X",
+    ),
+)
+
+
+def _named(name: str, compare: Compare) -> Guard:
+    def guard(new: str, cached: str) -> str | None:
+        return name if compare(features(new), features(cached)) else None
+
+    guard.__name__ = guard.__qualname__ = name
+    return guard
+
+
+GUARDS: Final[tuple[tuple[str, Guard, str], ...]] = tuple(
+    (name, _named(name, compare), description) for name, compare, description in _RULES
+)
+_BY_NAME: Final = {name: guard for name, guard, _ in GUARDS}
+numbers_differ: Final = _BY_NAME["numbers_differ"]
+identifiers_differ: Final = _BY_NAME["identifiers_differ"]
+emails_differ: Final = _BY_NAME["emails_differ"]
+negation_differs: Final = _BY_NAME["negation_differs"]
+time_differs: Final = _BY_NAME["time_differs"]
+sizes_differ: Final = _BY_NAME["sizes_differ"]
+colours_differ: Final = _BY_NAME["colours_differ"]
+materials_differ: Final = _BY_NAME["materials_differ"]
+audiences_differ: Final = _BY_NAME["audiences_differ"]
+variants_differ: Final = _BY_NAME["variants_differ"]
+places_differ: Final = _BY_NAME["places_differ"]
+payments_differ: Final = _BY_NAME["payments_differ"]
+carriers_differ: Final = _BY_NAME["carriers_differ"]
+units_differ: Final = _BY_NAME["units_differ"]
+varieties_differ: Final = _BY_NAME["varieties_differ"]
+direction_differs: Final = _BY_NAME["direction_differs"]
+period_differs: Final = _BY_NAME["period_differs"]
+opposites_differ: Final = _BY_NAME["opposites_differ"]
+roles_swapped: Final = _BY_NAME["roles_swapped"]
+
+
+def guard_reason(new: str, cached: str) -> str | None:
+    """The first guard (in `GUARDS` order) that makes the pair a miss whatever the similarity, or None."""
+    a, b = features(new), features(cached)
+    return next((name for name, compare, _ in _RULES if compare(a, b)), None)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Per tenant: the merchant's own products and brands
+
+VOCABULARY_REASON: Final = "vocabulary_differs"
+VOCABULARY_RULE: Final = (
+    "the sets of the tenant's vocabulary terms (its products and brands) named differ; a longer term wins "
+    "(ZX-500 Pro is not ZX-500), spacing and case do not matter (zx500 = ZX-500), a plural 's' is ignored"
+)
+_PIECE: Final = re.compile(r"[^\W\d_]+|[0-9]+")
+
+
+def _pieces(text: str) -> list[str]:
+    return _PIECE.findall(fold(text))
+
+
+def tenant_guard(vocabulary: Iterable[str]) -> Guard:
+    """`guard_reason` plus `vocabulary_differs`: a question naming one of the merchant's products or brands is only
+    answered with a cached answer naming the same ones. No vocabulary: `guard_reason` itself."""
+    terms = tuple(sorted({pieces for term in vocabulary if (pieces := tuple(_pieces(term)))}))
+    return _vocabulary_guard(terms) if terms else guard_reason
+
+
+@lru_cache(maxsize=128)
+def _vocabulary_guard(terms: tuple[tuple[str, ...], ...]) -> Guard:
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for term in sorted(terms, key=len, reverse=True):
+        by_first.setdefault(term[0], []).append(term)
+        by_first.setdefault(term[0] + "s", []).append(term)  # "Acmes" for a one-word term
+
+    def same(piece: str, word: str) -> bool:
+        return piece == word or piece in {word + "s", word + "es"}
+
+    @lru_cache(maxsize=4096)
+    def named(text: str) -> frozenset[str]:
+        pieces = _pieces(text)
+        found: set[str] = set()
+        i = 0
+        while i < len(pieces):
+            for term in by_first.get(pieces[i], ()):
+                end = i + len(term)
+                if end <= len(pieces) and all(same(pieces[i + k], w) for k, w in enumerate(term)):
+                    found.add(" ".join(term))
+                    i = end
+                    break
+            else:
+                i += 1
+        return frozenset(found)
+
+    def vocabulary_differs(new: str, cached: str) -> str | None:
+        return guard_reason(new, cached) or (VOCABULARY_REASON if named(new) != named(cached) else None)
+
+    return vocabulary_differs
