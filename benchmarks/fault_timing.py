@@ -111,7 +111,8 @@ def stack() -> Iterator[tuple[StallableProxy, OpenRouterSimulator, str]]:
         key = provision_tenant(components.directory, components.ledger, Tenant(TENANT), policy)
         proxy = StallableProxy(int(endpoint.rsplit(":", 1)[1]))
         env = function_env(f"http://127.0.0.1:{proxy.port}", sim.base_url, settings)
-        env |= {"CACHE_ENABLED": "true", "LLM_TIMEOUT_SECONDS": TEMPLATE_LLM_TIMEOUT}
+        # The simulator's embeddings (EMBEDDER=openrouter): the slow-embedding scenario delays that HTTP call.
+        env |= {"CACHE_ENABLED": "true", "EMBEDDER": "openrouter", "LLM_TIMEOUT_SECONDS": TEMPLATE_LLM_TIMEOUT}
         try:
             with patched_env(env):
                 yield proxy, sim, key

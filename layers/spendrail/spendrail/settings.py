@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -30,6 +31,12 @@ class Settings(BaseModel):
     idempotency_table_name: str = Field(default="spendrail-idempotency", alias="IDEMPOTENCY_TABLE_NAME", min_length=3)
     cache_table_name: str = Field(default="spendrail-cache", alias="CACHE_TABLE_NAME", min_length=3)
     cache_enabled: bool = Field(default=True, alias="CACHE_ENABLED")
+    # Who embeds the cache's questions (docs/cache.md, "Embedders"): `local` runs all-MiniLM-L6-v2 in this process
+    # (384 dimensions, no network call, no cost; the model the layer ships, or the one in LOCAL_EMBEDDER_PATH), and
+    # `openrouter` asks EMBEDDING_MODEL at EMBEDDING_DIMENSIONS through OpenRouter (billed, budgeted). Entries one
+    # of them stored are never compared with the other's.
+    embedder: Literal["local", "openrouter"] = Field(default="local", alias="EMBEDDER")
+    local_embedder_path: str = Field(default="", alias="LOCAL_EMBEDDER_PATH")
     embedding_model: str = Field(default="openai/text-embedding-3-small", alias="EMBEDDING_MODEL")
     embedding_dimensions: int = Field(default=512, alias="EMBEDDING_DIMENSIONS", ge=64, le=3072)
     cache_ttl_seconds: int = Field(default=7 * 86_400, alias="CACHE_TTL_SECONDS", ge=60, le=90 * 86_400)
