@@ -95,6 +95,7 @@ def test_an_agency_onboards_a_store_and_its_first_key_answers_shoppers(admin: Ad
         "softCapPercent": 80.0,
         "degradePercent": 95.0,
         "fallbackMessage": "Back at 9am!",
+        "cacheVocabulary": [],
         "alerts": {"email": None, "slack": False, "slackWebhookUrl": None},
         "keys": [],
     }
@@ -151,6 +152,11 @@ def test_tenants_are_listed_a_page_at_a_time(admin: Admin) -> None:
             "alerts.slackWebhookUrl",
         ),
         ({**STORE, "daily_budget_usd": 5}, "daily_budget_usd"),
+        ({**STORE, "cacheVocabulary": ["x" * 65]}, "cacheVocabulary.0"),
+        ({**STORE, "cacheVocabulary": [""]}, "cacheVocabulary.0"),
+        ({**STORE, "cacheVocabulary": ["--"]}, "cacheVocabulary"),
+        ({**STORE, "cacheVocabulary": [f"term {i}" for i in range(501)]}, "cacheVocabulary"),
+        ({**STORE, "cacheVocabulary": "Ridgeback"}, "cacheVocabulary"),
         ({"monthlyBudgetUsd": 50}, "dailyBudgetUsd"),
     ],
 )
@@ -159,6 +165,17 @@ def test_every_setting_is_validated_with_field_details(admin: Admin, body: dict[
     assert (reply.status, reply.error["code"]) == (400, "invalid_request"), reply.body
     assert field in [d["field"] for d in reply.error["details"]]
     assert admin.call("GET", "/v1/admin/tenants/checked-shop").status == 404  # nothing half-created
+
+
+def test_a_stores_cache_vocabulary_is_kept_until_it_is_changed(admin: Admin) -> None:
+    terms = ["Ridgeback", "ZX-500 Pro", " Kestrel Trail ", "Ridgeback"]
+    created = admin.put("gear-shop", {**STORE, "cacheVocabulary": terms})
+    assert created.status == 201, created.body
+    kept = ["Kestrel Trail", "Ridgeback", "ZX-500 Pro"]  # trimmed, each once, sorted
+    assert created.body["cacheVocabulary"] == kept
+    assert admin.put("gear-shop", {**STORE, "fallbackMessage": "Back soon"}).body["cacheVocabulary"] == kept
+    assert admin.call("GET", "/v1/admin/tenants/gear-shop").body["cacheVocabulary"] == kept
+    assert admin.put("gear-shop", {**STORE, "cacheVocabulary": []}).body["cacheVocabulary"] == []
 
 
 def test_alert_destinations_are_set_and_the_webhook_never_comes_back(admin: Admin) -> None:

@@ -268,3 +268,13 @@ def test_the_embedding_and_the_answer_share_one_llm_deadline(
     assert embedding_deadline is answer_deadline  # time the embedding took is gone for the answer
     assert answer_deadline.at <= request_deadline.at - 3  # and the settle after it keeps its share
     assert answer_deadline.remaining() <= 12
+
+
+@pytest.mark.parametrize(("vocabulary", "served"), [((), True), (("Ridgeback", "Kestrel"), False)])
+def test_a_question_about_another_of_the_merchants_products_gets_its_own_answer(
+    service: ChatService, profiles: InMemoryTenantDirectory, vocabulary: tuple[str, ...], served: bool
+) -> None:
+    profiles.put_tenant(Tenant("shop", cache_threshold=0.7, cache_vocabulary=vocabulary))
+    ask(service, "How long is the warranty on the Ridgeback hiking boots?", "r1")
+    assert ask(service, "How long is the warranty on the Kestrel hiking boots?", "r2").cached is served
+    assert ask(service, "How long is the warranty on Ridgeback hiking boots?", "r3").cached  # the same product

@@ -11,12 +11,14 @@ from typing import Annotated, Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, field_validator, model_validator
 
 from spendrail.money import MoneyError, usd_to_nanos
 from spendrail.state import BudgetState
 
 UsdAmount = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+VocabularyTerm = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MAX_VOCABULARY = 500
 _EMAIL = re.compile(r"^[^@\s\"'<>,;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 _SLACK_PATH = re.compile(r"^/services/[A-Za-z0-9]+/[A-Za-z0-9]+/[A-Za-z0-9]+$")
 _STRICT = ConfigDict(strict=True, extra="forbid", validate_by_name=False, validate_by_alias=True, frozen=True)
@@ -77,6 +79,14 @@ class TenantSettingsIn(BaseModel):
     soft_cap_percent: Decimal = Field(default=Decimal(80), alias="softCapPercent", gt=0, le=100)
     degrade_percent: Decimal = Field(default=Decimal(95), alias="degradePercent", gt=0, le=100)
     fallback_message: str | None = Field(default=None, alias="fallbackMessage", min_length=1, max_length=500)
+    cache_vocabulary: list[VocabularyTerm] | None = Field(
+        default=None,
+        alias="cacheVocabulary",
+        max_length=MAX_VOCABULARY,
+        description="the store's own product, brand and programme names (up to 500, 1-64 characters each): a cached "
+        "answer is served only for a question naming the same ones; omitted keeps the current list, [] clears it; "
+        "kept sorted, each once",
+    )
     alerts: AlertDestinationsIn | None = None
 
     @field_validator("daily_budget_usd", "monthly_budget_usd", "soft_cap_percent", "degrade_percent", mode="before")
@@ -100,6 +110,15 @@ class TenantSettingsIn(BaseModel):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
+
+    @field_validator("cache_vocabulary")
+    @classmethod
+    def _terms(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        if any(not any(ch.isalnum() for ch in term) for term in value):
+            raise ValueError("every term needs a letter or a digit")
+        return sorted({term.strip() for term in value})  # each once, in the order every store keeps them
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -132,6 +151,7 @@ class TenantSettingsOut(BaseModel):
     soft_cap_percent: UsdAmount = Field(serialization_alias="softCapPercent")
     degrade_percent: UsdAmount = Field(serialization_alias="degradePercent")
     fallback_message: str = Field(serialization_alias="fallbackMessage")
+    cache_vocabulary: list[str] = Field(serialization_alias="cacheVocabulary")
     alerts: AlertDestinationsOut
     keys: list[KeyInfo]
 

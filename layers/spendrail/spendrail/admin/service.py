@@ -114,9 +114,14 @@ class TenantAdmin:
             timezone=settings.timezone,
         )
         fallback = settings.fallback_message or (existing.fallback_message if existing else DEFAULT_FALLBACK_MESSAGE)
-        profile = Tenant(tenant_id, fallback)
+        vocabulary = (
+            tuple(settings.cache_vocabulary)
+            if settings.cache_vocabulary is not None
+            else (existing.cache_vocabulary if existing else ())
+        )
+        profile = Tenant(tenant_id, fallback, cache_vocabulary=vocabulary)
         if existing is not None:
-            profile = Tenant(tenant_id, fallback, existing.cache_threshold, existing.uncacheable_use_cases)
+            profile = Tenant(tenant_id, fallback, existing.cache_threshold, existing.uncacheable_use_cases, vocabulary)
         self._registry.put_tenant(profile)
         change = self._ledger.change_policy(tenant_id, policy)
         if settings.alerts is not None and self._destinations is not None:
@@ -242,6 +247,7 @@ class TenantAdmin:
             soft_cap_percent=policy.soft_cap_percent,
             degrade_percent=policy.degrade_percent,
             fallback_message=profile.fallback_message,
+            cache_vocabulary=list(profile.cache_vocabulary),
             alerts=AlertDestinationsOut(
                 email=where.email, slack=where.slack, slack_webhook_url=MASKED_WEBHOOK if where.slack else None
             ),

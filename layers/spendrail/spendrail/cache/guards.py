@@ -694,7 +694,13 @@ def _pieces(text: str) -> list[str]:
 
 def tenant_guard(vocabulary: Iterable[str]) -> Guard:
     """`guard_reason` plus `vocabulary_differs`: a question naming one of the merchant's products or brands is only
-    answered with a cached answer naming the same ones. No vocabulary: `guard_reason` itself."""
+    answered with a cached answer naming the same ones. No vocabulary: `guard_reason` itself. Built once per
+    vocabulary (memoized), so asking for a tenant's guard on every request costs a lookup."""
+    return _tenant_guard(tuple(vocabulary))
+
+
+@lru_cache(maxsize=256)
+def _tenant_guard(vocabulary: tuple[str, ...]) -> Guard:
     terms = tuple(sorted({pieces for term in vocabulary if (pieces := tuple(_pieces(term)))}))
     return _vocabulary_guard(terms) if terms else guard_reason
 

@@ -7,7 +7,7 @@ that fails or cannot be read, each means "answer without the cache this time".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +15,7 @@ import numpy.typing as npt
 from aws_lambda_powertools import Logger
 
 from spendrail.cache.model import CacheScope, StoredAnswer
-from spendrail.cache.rules import personal_data
+from spendrail.cache.rules import personal_data, tenant_guard
 from spendrail.cache.service import AnswerCache, SimilarAnswer
 from spendrail.deadline import Deadline
 from spendrail.errors import InvalidInputError, StoreUnavailableError, UpstreamError
@@ -76,9 +76,17 @@ class SemanticCache:
         return EmbeddedPrompt(embedding.vector, cost, 0)
 
     def similar(
-        self, scope: CacheScope, prompt: str, vector: npt.NDArray[np.float32], threshold: float
+        self,
+        scope: CacheScope,
+        prompt: str,
+        vector: npt.NDArray[np.float32],
+        threshold: float,
+        vocabulary: Iterable[str] = (),
     ) -> SimilarAnswer | None:
-        return self._unless_down(lambda: self._answers.similar(scope, prompt, vector, threshold))
+        """The closest answer above `threshold` the guards accept, the tenant's `vocabulary` (its products and
+        brands, `Tenant.cache_vocabulary`) among them."""
+        guard = tenant_guard(vocabulary)
+        return self._unless_down(lambda: self._answers.similar(scope, prompt, vector, threshold, guard=guard))
 
     def keep(
         self, scope: CacheScope, prompt: str, reply: str, model: str, cost: int, vector: npt.NDArray[np.float32]

@@ -121,8 +121,8 @@ class ChatService:
     ) -> SimilarAnswer | None:
         if embedded.vector is None:
             return None
-        threshold = self._profiles.of(question.tenant).cache_threshold
-        return cache.similar(scope, question.prompt, embedded.vector, threshold)
+        profile = self._profiles.of(question.tenant)
+        return cache.similar(scope, question.prompt, embedded.vector, profile.cache_threshold, profile.cache_vocabulary)
 
     def _prepare(self, question: Question, deadline: Deadline) -> _Call:
         wanted = use_case(self._catalog, question.use_case)

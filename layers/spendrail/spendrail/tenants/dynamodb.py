@@ -82,6 +82,7 @@ class DynamoDBTenantDirectory:
                     if tenant.uncacheable_use_cases
                     else {}
                 ),
+                **({"cache_vocabulary": {"SS": sorted(tenant.cache_vocabulary)}} if tenant.cache_vocabulary else {}),
             }
         )
 
@@ -127,4 +128,5 @@ def _profile(tenant_id: str, item: dict[str, Any]) -> Tenant:
         item["fallback_message"]["S"],
         float(item["cache_threshold"]["N"]) if "cache_threshold" in item else DEFAULT_CACHE_THRESHOLD,
         frozenset(item["uncacheable_use_cases"]["SS"]) if "uncacheable_use_cases" in item else frozenset(),
+        tuple(sorted(item["cache_vocabulary"]["SS"])) if "cache_vocabulary" in item else (),
     )

@@ -31,6 +31,8 @@ class Tenant:
     fallback_message: str = DEFAULT_FALLBACK_MESSAGE
     cache_threshold: float = DEFAULT_CACHE_THRESHOLD  # cosine similarity a cached answer needs (not money)
     uncacheable_use_cases: frozenset[str] = frozenset()
+    # The merchant's own products and brands: a cached answer is served only for a question naming the same ones.
+    cache_vocabulary: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
