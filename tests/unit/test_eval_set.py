@@ -169,7 +169,7 @@ def test_roc_auc_counts_ties_as_half() -> None:
 
 def test_guard_reasons_count_blocked_paraphrases_and_caught_negatives_above_the_threshold() -> None:
     pairs = [
-        Pair("p", "Is the return window 30 days?", "Is the return window thirty days?", "paraphrase", "x", "dev"),
+        Pair("p", "Is the return window 30 days?", "Is the return window a month?", "paraphrase", "x", "dev"),
         Pair("n", "Is shipping free over $50?", "Is shipping free over $100?", "negative", "x", "dev"),
         Pair("q", "Can I pay with PayPal?", "Can I checkout with PayPal?", "paraphrase", "x", "dev"),
     ]
@@ -200,7 +200,7 @@ def test_main_reports_both_splits_and_writes_the_figures(
     assert "== heldout:" in printed
     assert [p.id for p in PAIRS if p.split == "heldout" and p.id in printed] == []
     figures = json.loads(out.read_text(encoding="utf-8"))
-    assert figures["guard"] == "guard_reason"
+    assert figures["guard"] == "tenant_guard"
     assert figures["default_threshold"] == 0.85
     assert figures["thresholds"] == [0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
     for split in ("dev", "heldout"):
@@ -210,7 +210,7 @@ def test_main_reports_both_splits_and_writes_the_figures(
 
 
 def test_a_tenant_guard_factory_replaces_the_fixed_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert project_guard(("ZX-500",)) == ("guard_reason", guard_reason)
+    assert project_guard(()) == ("tenant_guard", guard_reason)  # without vocabulary: the fixed rules
     given: list[Sequence[str]] = []
 
     def tenant_guard(vocabulary: Sequence[str]) -> rules.Guard:
