@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file, save_file
 
-from spendrail.embed.float16 import to_float16
+from spendrail.embed.float16 import main, to_float16
 from spendrail.embed.local import shared_model
 from spendrail.embed.minilm import CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE, MiniLM, ModelNotFoundError, erf, model_dir
 
@@ -126,3 +126,12 @@ def test_a_weight_beyond_float16s_range_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not fit float16"):
         to_float16(source, source)
     assert load_file(str(source))["w"].dtype == np.float32  # the original is left as it was
+
+
+def test_the_build_converts_the_weights_in_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    weights = tmp_path / "model.safetensors"
+    _safetensors(weights, {"w": np.linspace(-1, 1, 1000, dtype=np.float32)})
+    assert main([str(weights)]) == 0  # as layers/spendrail/Makefile runs it
+    assert load_file(str(weights))["w"].dtype == np.float16
+    assert "float32 4," in capsys.readouterr().out
+    assert main([]) == 2
