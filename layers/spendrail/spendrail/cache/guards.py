@@ -13,7 +13,6 @@ candidate compares small sets; the word lists are compiled into one table keyed 
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -112,12 +111,13 @@ def _tokens(folded: str) -> list[str]:
 # The lexicon compiled into one table: first word -> entries, longest phrase first, contextual entries first.
 
 
+Meaning = tuple[str, str, str]  # kind ("list", "relation", "negation", "duration", "none"), category or class, value
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     words: tuple[str, ...]
-    kind: str  # "list", "relation", "negation", "none"
-    group: str  # the list's category or the relation's class
-    value: str
+    meanings: tuple[Meaning, ...]  # a phrase may mean several things: "cheaper" is a price and the aspect asked
     condition: str  # "" or a context the entry needs (see `_Reader._holds`)
     tail: list[str]  # the words after the first two, to compare with a slice of the tokens
 
@@ -128,15 +128,18 @@ _PairTable = dict[tuple[str, str], tuple[_Entry, ...]]
 
 def _compile() -> tuple[_Table, _PairTable, dict[str, tuple[str, str]]]:
     """One-word entries by their word, longer ones by their first two words (longest first), and symbols."""
-    entries: list[_Entry] = []
+    meanings: dict[tuple[tuple[str, ...], str], list[Meaning]] = {}  # (words, condition) -> meanings, in order
     symbols: dict[str, tuple[str, str]] = {}  # "$" -> ("currency", "usd"), "%" -> ("unit", "percent")
 
     def add(phrase: str, kind: str, group: str, value: str, condition: str = "") -> None:
         words = tuple(_tokens(fold(phrase)))
-        if words:
-            entries.append(_Entry(words, kind, group, value, condition, list(words[2:])))
-        elif phrase:
-            symbols[phrase] = (group, value)
+        if not words:
+            if phrase:
+                symbols[phrase] = (group, value)
+            return
+        known = meanings.setdefault((words, condition), [])
+        if (kind, group, value) not in known:  # "Discover" is a card network and a credit card
+            known.append((kind, group, value))
 
     for phrase, kind, group, value, condition in lx.CONDITIONAL:
         add(phrase, kind, group, value, condition)
@@ -154,14 +157,12 @@ def _compile() -> tuple[_Table, _PairTable, dict[str, tuple[str, str]]]:
         add(phrase, "negation", "", "", "not_number_after" if phrase == "no" else "")
     single: dict[str, list[_Entry]] = {}
     pairs: dict[tuple[str, str], list[_Entry]] = {}
-    seen: set[tuple[tuple[str, ...], str]] = set()
-    for entry in entries:  # the first meaning given to a phrase wins
-        if (entry.words, entry.condition) not in seen:
-            seen.add((entry.words, entry.condition))
-            if len(entry.words) == 1:
-                single.setdefault(entry.words[0], []).append(entry)
-            else:
-                pairs.setdefault((entry.words[0], entry.words[1]), []).append(entry)
+    for (words, condition), found in meanings.items():
+        entry = _Entry(words, tuple(found), condition, list(words[2:]))
+        if len(words) == 1:
+            single.setdefault(words[0], []).append(entry)
+        else:
+            pairs.setdefault((words[0], words[1]), []).append(entry)
     longest_first = {pair: tuple(sorted(found, key=lambda e: -len(e.words))) for pair, found in pairs.items()}
     return {word: tuple(found) for word, found in single.items()}, longest_first, symbols
 
@@ -175,10 +176,19 @@ _SPELLED: Final = frozenset(
 )
 _FROM_TO: Final = frozenset({"from", "to", "into"})
 _KNOWN: Final = frozenset(_SINGLE) | {first for first, _ in _PAIRS} | _SPELLED | _FROM_TO | lx.PERIOD_UNITS
-_AMOUNT_WORDS: Final = frozenset({"a", "an", "few", "couple", "several", "many", "per", "each", "every", "extra"})
+_AMOUNT_WORDS: Final = frozenset({"a", "an", "few", "couple", "several", "many"})
+_PRICED: Final = frozenset({"dollars", "dollar", "bucks", "euros", "euro", "pounds", "times", "once", "twice"})
+_SIZE_GLUE: Final = frozenset({"a", "an", "and", "or", "to", "the", "between", "vs", "versus", "from"})
+_SIZE_LETTERS: Final = frozenset({"xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl", "small", "medium", "large"})
 _UNIT_FILLERS: Final = frozenset({"business", "working", "calendar", "work", "more", "extra", "additional", "full"})
 _TIME_STARTS: Final = frozenset(
-    {e.words[0] for entries in (*_SINGLE.values(), *_PAIRS.values()) for e in entries if e.group == "time"}
+    {
+        e.words[0]
+        for entries in (*_SINGLE.values(), *_PAIRS.values())
+        for e in entries
+        for m in e.meanings
+        if m[1] == "time"
+    }
     | {"end", "next", "this", "then", "now", "close", "midday", "noon", "midnight", "tomorrow", "tonight"}
 )
 _VARIANT_WORDS: Final = frozenset(lx.VARIANTS) | {"plus", "max", "air", "se", "slim", "sport", "classic"}
@@ -187,10 +197,26 @@ _DETERMINERS: Final = frozenset(
      "any"}
 )  # fmt: skip
 _TO: Final = frozenset({"to", "into", "towards", "toward", "for", "than", "in"})
+# "order from Canada" says where the shopper is, not where the parcel leaves from
+_BUY_VERBS: Final = frozenset(
+    {"order", "ordering", "ordered", "buy", "buying", "bought", "shop", "shopping", "purchase"}
+)
+# Words that are never the name part of a model number ("for 30", "size 10" are no models; "zx 500" is)
+_FUNCTION_WORDS: Final = frozenset(
+    {
+        *_TO, "from", "of", "at", "on", "by", "with", "over", "under", "about", "around", "up", "or", "and", "is",
+        "are", "be", "was", "were", "within", "after", "before", "only", "just", "it", "i", "you", "we", "me", "us",
+        "them", "than", "the", "a", "an", "my", "your", "our", "their", "this", "that", "these", "those", "some",
+        "any", "per", "each", "every", "last", "next", "first", "almost", "nearly", "least", "most", "below",
+        "above", "between", "get", "got", "have", "has", "had", "buy", "order", "pay", "costs", "cost",
+        "spend", "spent", "take", "takes", "size", "sizes", "ages", "age", "like", "if", "do", "does", "did",
+    }
+)  # fmt: skip
 # Closed-list mentions that take part in roles: "Canada to the US" / "the US to Canada".
 _ROLE_CATEGORIES: Final = frozenset(
     {"place", "payment", "size", "colour", "material", "audience", "variant", "carrier", "variety", "time"}
 )
+_ROLE_RELATIONS: Final = frozenset({"frequency", "speed", "product"})
 _UPPER_US: Final = re.compile(r"\bUS\b")
 _UN_NOT_NEGATION: Final = tuple(lx.UN_NOT_NEGATION)
 
@@ -227,6 +253,7 @@ class Features:
     lists: dict[str, frozenset[str]]  # category -> canonical values
     relations: dict[str, frozenset[str]]  # class -> values
     roles: dict[str, frozenset[str]]  # what -> "src" / "dst"
+    bindings: frozenset[tuple[str, str]]  # (thing, the noun after it): ("place:us", "card")
 
 
 # Words of letters/digits, joined by "-" or "_" ("sku-9981"), with an optional leading "#" ("#1234").
@@ -284,6 +311,7 @@ class _Reader:
         self.last_mention_end = -1
         self.directions: list[int] = []  # where "from", "to" and "into" are
         self.glued: set[str] = set()  # a word and the number after it, written together: "zx 500" -> "zx500"
+        self.last_number: tuple[int, str] | None = None  # where the last counted number ends, and its key
 
     def read(self) -> None:
         tokens = self.tokens
@@ -332,19 +360,46 @@ class _Reader:
         return i
 
     def _emit(self, entry: _Entry, i: int, end: int) -> None:
-        if entry.kind == "list":
-            self.lists.setdefault(entry.group, set()).add(entry.value)
-            if entry.group in _ROLE_CATEGORIES:
-                self.mentions.append((i, end, entry.group, entry.value))
-            self.last_mention_end = end
-        elif entry.kind == "relation":
-            self.relations.setdefault(entry.group, set()).add(entry.value)
-        elif entry.kind == "negation":
-            self.negations += 1
+        for kind, group, value in entry.meanings:
+            if kind == "list":
+                self.lists.setdefault(group, set()).add(value)
+                if group in _ROLE_CATEGORIES:
+                    self.mentions.append((i, end, group, value))
+                self.last_mention_end = end
+            elif kind == "relation":
+                self.relations.setdefault(group, set()).add(value)
+                if group in _ROLE_RELATIONS:
+                    self.mentions.append((i, end, group, value))
+            elif kind == "negation":
+                self.negations += 1
+            elif kind == "duration":
+                self._duration(value, i)
+
+    def _duration(self, unit: str, i: int) -> None:
+        """A quantity of time in days, counted with the numbers ("2 weeks" = "14 days" = "fourteen days"), or the
+        unit alone when no number says how many ("a few weeks")."""
+        tokens = self.tokens
+        j = i - 1
+        if j > 0 and tokens[j] in _UNIT_FILLERS:  # "3 business days"
+            j -= 1
+        if self.last_number is not None and self.last_number[0] == j + 1:
+            key = self.last_number[1]
+            self.numbers[key] -= 1
+            if self.numbers[key] <= 0:
+                del self.numbers[key]
+            self.numbers[_days(float(key) * lx.DAYS_PER[unit])] += 1
+            self.last_number = None
+        elif tokens[j] in {"a", "an"} and j > 0 and (_is_number(tokens[j - 1]) or tokens[j - 1] in _PRICED):
+            self.relations.setdefault("frequency", set()).add(lx.FREQUENCY_OF[unit])  # "$25 a month", "twice a week"
+        elif tokens[j] in {"a", "an"}:  # "a week": 7 days, maybe ("within a month" is about 30 days)
+            self.soft[_days(lx.DAYS_PER[unit])] += 1
+            self.relations.setdefault("span", set()).add(unit)
+        else:
+            self.lists.setdefault("unit", set()).add(unit)
 
     def _holds(self, condition: str, i: int, end: int) -> bool:
-        if not condition:
-            return True
+        if "&" in condition:  # all of them
+            return all(self._holds(part, i, end) for part in condition.split("&"))
         tokens = self.tokens
         before = tokens[i - 1] if i > 0 else ""
         after = tokens[end] if end < len(tokens) else ""
@@ -368,7 +423,9 @@ class _Reader:
         if condition == "before_tier":
             return after in lx.TIER_NOUNS
         if condition == "size_context":
-            return before == "size" or after in {"size", "sizes"}
+            return before == "size" or after in {"size", "sizes"} or self._near_size(i, end)
+        if condition.startswith("before_any:"):
+            return after in _word_set(condition.removeprefix("before_any:"))
         if condition.startswith("after:"):
             return self._after(condition.removeprefix("after:").split(), i)
         if condition == "us_context":
@@ -381,6 +438,18 @@ class _Reader:
         if j > 0 and tokens[j] in _UNIT_FILLERS:  # "3 business days", "2 more weeks"
             j -= 1
         return j >= 0 and (_is_number(tokens[j]) or tokens[j] in _AMOUNT_WORDS)
+
+    def _near_size(self, i: int, end: int) -> bool:
+        """A size letter next to another size: "between a S and a M", "S or M", "XS/S"."""
+        tokens = self.tokens
+        j, k = i - 1, end
+        while j >= 0 and tokens[j] in _SIZE_GLUE:
+            j -= 1
+        while k < len(tokens) and tokens[k] in _SIZE_GLUE:
+            k += 1
+        left = j >= 0 and tokens[j] in _SIZE_LETTERS and (j < i - 1 or len(tokens[j]) > 1)
+        right = k < len(tokens) and tokens[k] in _SIZE_LETTERS and (k > end or len(tokens[k]) > 1)
+        return left or right
 
     def _after(self, words: list[str], i: int) -> bool:
         """The words come just before token i, maybe with a determiner between: "in store", "in the store"."""
@@ -400,12 +469,20 @@ class _Reader:
 
     def _digits(self, i: int) -> int:
         tokens = self.tokens
-        self.numbers[_canonical_number(tokens[i])] += 1
+        key = _canonical_number(tokens[i])
+        self.numbers[key] += 1
+        start = i
         if i > 0 and not tokens[i - 1][0].isdigit():
             self.glued.add(tokens[i - 1] + tokens[i])
-        if i + 1 < len(tokens) and tokens[i + 1] in lx.ORDINAL_SUFFIXES:
-            return i + 2  # "21st": the suffix is no word of its own
-        return i + 1
+            if tokens[i - 1] not in _FUNCTION_WORDS:  # a model number: "zx 500"
+                start = i - 1
+        end = i + 2 if i + 1 < len(tokens) and tokens[i + 1] in lx.ORDINAL_SUFFIXES else i + 1  # "21st"
+        self.last_number = (end, key)
+        name = "".join(tokens[start : i + 1])
+        if end < len(tokens) and tokens[end] in _VARIANT_WORDS:  # "zx 500 pro"
+            name += tokens[end]
+        self.mentions.append((start, i + 1, "number", name))
+        return end
 
     def _spelled(self, i: int) -> int:
         word = self.tokens[i]
@@ -419,6 +496,7 @@ class _Reader:
             self.soft["1"] += 1  # "this one", "a bigger one": maybe a count, maybe not
         else:
             self.numbers[str(value)] += 1
+            self.last_number = (end, str(value))
         return end
 
     def _pronoun_one(self, i: int) -> bool:
@@ -430,25 +508,18 @@ class _Reader:
             before in lx.ONE_PRONOUN_AFTER
             or comparative
             or self.last_mention_end == i
+            or not after  # "do I need to buy one?"
             or after in lx.ONE_PRONOUN_BEFORE
         )
 
     def roles(self) -> dict[str, frozenset[str]]:
-        """Who goes where: "from X" is a source, "to/into/for/in X" a destination, and in "X to Y" or "X for Y"
-        (same kind of thing, close together) X is the source."""
+        """Who goes where (see `_roles_of`), plus plain words after from / to: "refund to my card"."""
         tokens = self.tokens
-        found: dict[str, set[str]] = {}
-        marked: list[tuple[int, int, str, str, str | None]] = []
+        found = _roles_of(tokens, self.mentions)
         starts = {start for start, _, _, _ in self.mentions}
-        for start, end, category, value in self.mentions:
-            marked.append((start, end, category, value, self._marker(start)))
-        for (_, end, category, value, role), (start2, _, category2, _, role2) in itertools.pairwise(marked):
-            if role is None and role2 == "dst" and category == category2 and start2 - end <= 3:
-                found.setdefault(f"{category}:{value}", set()).add("src")
-        for _, _, category, value, role in marked:
-            if role is not None:
-                found.setdefault(f"{category}:{value}", set()).add(role)
-        for i in self.directions:  # plain words: "refund to my card"
+        for i in self.directions:
+            if tokens[i] == "from" and i > 0 and tokens[i - 1] in _BUY_VERBS:
+                continue
             j = i + 1
             while j < len(tokens) and tokens[j] in _DETERMINERS:
                 j += 1
@@ -456,18 +527,57 @@ class _Reader:
                 found.setdefault(tokens[j], set()).add("src" if tokens[i] == "from" else "dst")
         return {what: frozenset(roles) for what, roles in found.items()}
 
-    def _marker(self, start: int) -> str | None:
+    def bindings(self) -> frozenset[tuple[str, str]]:
+        """Which thing goes with which noun: "a US card on the Canadian site" binds US to card, Canada to site."""
         tokens = self.tokens
-        j = start - 1
-        while j >= 0 and tokens[j] in _DETERMINERS and start - j <= 2:
-            j -= 1
-        if j < 0:
-            return None
-        if tokens[j] == "from" or (tokens[j] == "of" and j > 0 and tokens[j - 1] == "out"):
-            return "src"
-        if tokens[j] in _TO or (tokens[j] == "of" and j > 0 and tokens[j - 1] == "instead"):
-            return "dst"
+        return frozenset(
+            (f"{category}:{value}", tokens[end])
+            for _, end, category, value in self.mentions
+            if end < len(tokens) and tokens[end].isalpha() and tokens[end] not in _FUNCTION_WORDS
+        )
+
+
+def _marker(tokens: list[str], start: int) -> str | None:
+    """The role the words before a mention give it: "src" (from X, out of X), "dst" (to, into, for, in, than X) or
+    "was" (instead of X, rather than X: what the shopper has, not what they want)."""
+    j = start - 1
+    while j >= 0 and tokens[j] in _DETERMINERS and start - j <= 2:
+        j -= 1
+    if j < 0:
         return None
+    word, before = tokens[j], tokens[j - 1] if j > 0 else ""
+    if word == "from":
+        return None if before in _BUY_VERBS else "src"
+    if word == "of" and before == "out":
+        return "src"
+    if (word == "of" and before == "instead") or (word == "than" and before == "rather"):
+        return "was"
+    return "dst" if word in _TO else None
+
+
+def _roles_of(tokens: list[str], mentions: list[tuple[int, int, str, str]]) -> dict[str, set[str]]:
+    """Roles of the mentions: their markers, and in "X to Y", "X for Y" (two things of one kind, close together,
+    X unmarked) X is the source; in "X instead of Y" X is the destination."""
+    marked = [(start, end, category, value, _marker(tokens, start)) for start, end, category, value in mentions]
+    found: dict[str, set[str]] = {}
+    for k, (_, end, category, value, role) in enumerate(marked):
+        # the next mention of the same kind, if it is close: "the red shirt in blue", "the 30L for the 45L"
+        following = next((m for m in marked[k + 1 :] if m[2] == category), None)
+        if role is None and following is not None and following[0] - end <= 3 and following[4] in {"dst", "was"}:
+            found.setdefault(f"{category}:{value}", set()).add("src" if following[4] == "dst" else "dst")
+    for _, _, category, value, role in marked:
+        if role is not None:
+            found.setdefault(f"{category}:{value}", set()).add("src" if role == "was" else role)
+    return found
+
+
+@lru_cache(maxsize=64)
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split(","))
+
+
+def _days(days: float) -> str:
+    return f"{days:g} days"
 
 
 def _spelled_number(tokens: list[str], i: int) -> tuple[int | None, int]:
@@ -529,6 +639,7 @@ def features(text: str) -> Features:
         lists={category: frozenset(values) for category, values in reader.lists.items()},
         relations={relation: frozenset(values) for relation, values in reader.relations.items()},
         roles=reader.roles(),
+        bindings=reader.bindings(),
     )
 
 
@@ -552,7 +663,16 @@ def _listed(category: str) -> Compare:
     return compare
 
 
+def _incomparable(mine: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Both name some, and neither names all the other does: "2 weeks" / "2 days" differ, "5 kg" / "5 kg (11 lb)"
+    and "in inches" / nothing do not."""
+    return bool(mine) and bool(theirs) and not (mine <= theirs or theirs <= mine)
+
+
 def _related(*relations: str) -> Compare:
+    """Both name values of a relation and share none: "over" / "under". A question naming several ("return it
+    for a refund") is not told apart from one naming some of them ("get a refund")."""
+
     def compare(a: Features, b: Features) -> bool:
         for relation in relations:
             mine, theirs = a.relations.get(relation), b.relations.get(relation)
@@ -563,13 +683,64 @@ def _related(*relations: str) -> Compare:
     return compare
 
 
+def _kinds(relation: str) -> Compare:
+    """Both name kinds (of product, of property) and neither names all the other does: "headlamps with batteries"
+    / "lanterns with batteries" differ though both name batteries."""
+
+    def compare(a: Features, b: Features) -> bool:
+        return _incomparable(a.relations.get(relation, _NONE), b.relations.get(relation, _NONE))
+
+    return compare
+
+
+def _contained(category: str) -> Compare:
+    def compare(a: Features, b: Features) -> bool:
+        return _incomparable(a.lists.get(category, _NONE), b.lists.get(category, _NONE))
+
+    return compare
+
+
 def _roles(a: Features, b: Features) -> bool:
-    if not (a.roles and b.roles):
+    if (
+        a.roles
+        and b.roles
+        and any((theirs := b.roles.get(what)) is not None and mine.isdisjoint(theirs) for what, mine in a.roles.items())
+    ):
+        return True
+    return _swapped(a.bindings, b.bindings)
+
+
+def _swapped(mine: frozenset[tuple[str, str]], theirs: frozenset[tuple[str, str]]) -> bool:
+    """The same things and the same nouns, paired otherwise: "US card, Canadian site" / "Canadian card, US site"."""
+    if mine == theirs or len(mine) < 2 or len(mine) != len(theirs):
         return False
-    return any((theirs := b.roles.get(what)) is not None and mine.isdisjoint(theirs) for what, mine in a.roles.items())
+    return {t for t, _ in mine} == {t for t, _ in theirs} and {n for _, n in mine} == {n for _, n in theirs}
 
 
-_OPPOSITES: Final = tuple(r for r in lx.RELATIONS if r not in {"direction", "period"})
+_OPPOSITES: Final = tuple(
+    r for r in lx.RELATIONS if r not in {"direction", "period", "span", "product", "aspect", "action"}
+)
+_GENERIC_ACTIONS: Final = frozenset({"use", "obtain"})  # "get a refund", "use my points to ..."
+
+
+def _actions(a: Features, b: Features) -> bool:
+    """What the shopper wants done differs: the specific actions (cancel, return, refund, exchange, track, ...) when
+    both name one ("get a refund" / "get an exchange"), else the generic ones ("apply a code" / "get a code")."""
+    mine, theirs = a.relations.get("action"), b.relations.get("action")
+    if not (mine and theirs):
+        return False
+    specific, their_specific = mine - _GENERIC_ACTIONS, theirs - _GENERIC_ACTIONS
+    if specific and their_specific:
+        return specific.isdisjoint(their_specific)
+    return not (specific or their_specific) and mine.isdisjoint(theirs)
+
+
+_OPPOSITE_SIDES: Final = _related(*_OPPOSITES)
+
+
+def _opposites(a: Features, b: Features) -> bool:
+    return _OPPOSITE_SIDES(a, b) or _actions(a, b)
+
 
 # name, comparison, what it means (docs/cache-rules.md lists the same)
 _RULES: Final[tuple[tuple[str, Compare, str], ...]] = (
@@ -599,13 +770,25 @@ _RULES: Final[tuple[tuple[str, Compare, str], ...]] = (
     ("time_differs", _listed("time"), "the sets of time words differ: days, weekdays, parts of day, months, holidays"),
     ("sizes_differ", _listed("size"), "the sets of sizes differ: XS..5XL, small/medium/large, petite, king, ..."),
     ("colours_differ", _listed("colour"), "the sets of colours differ (shades: light blue is not blue)"),
-    ("materials_differ", _listed("material"), "the sets of materials differ: cotton, leather, steel, ..."),
+    (
+        "materials_differ",
+        _contained("material"),
+        "both name materials and neither names all the other does: cotton, leather, steel, ...",
+    ),
     ("audiences_differ", _listed("audience"), "the sets of audiences differ: men, women, kids, baby, dogs, ..."),
     ("variants_differ", _listed("variant"), "the sets of model variants or tiers differ: Pro, Max, Mini, premium plan"),
     ("places_differ", _listed("place"), "the sets of places or languages differ: countries, states, cities, regions"),
-    ("payments_differ", _listed("payment"), "the sets of payment methods differ: PayPal, gift card, store credit, ..."),
+    (
+        "payments_differ",
+        _contained("payment"),
+        "both name payment methods and neither names all the other does: PayPal, gift card, store credit, ...",
+    ),
     ("carriers_differ", _listed("carrier"), "the sets of carriers differ: UPS, USPS, FedEx, DHL, ..."),
-    ("units_differ", _listed("unit"), "the sets of units differ: kg/lb, days/weeks, GB/TB, ..."),
+    (
+        "units_differ",
+        _contained("unit"),
+        "both name units after a number and neither names all the other does: kg/lb, GB/TB, a few days/weeks",
+    ),
     (
         "varieties_differ",
         _listed("variety"),
@@ -619,12 +802,22 @@ _RULES: Final[tuple[tuple[str, Compare, str], ...]] = (
     ),
     (
         "period_differs",
-        _related("period"),
-        "both name a period and share none: this/next/last week, order, month, ...",
+        _related("period", "span"),
+        "both name a period and share none: this/next/last week, order, month, ...; the week / the month",
+    ),
+    (
+        "products_differ",
+        _kinds("product"),
+        "both name kinds of product and neither names all the other does: boots / socks, jacket / hoodie, ...",
+    ),
+    (
+        "aspects_differ",
+        _kinds("aspect"),
+        "both ask about properties and neither asks all the other does: weight / price, waterproof / dustproof, ...",
     ),
     (
         "opposites_differ",
-        _related(*_OPPOSITES),
+        _opposites,
         "both name one side of an opposite and share none: add/remove/change, refund/exchange, open/close, "
         "start/end, on/off, log in/out, up/downgrade, new/used, domestic/international, pickup/delivery, "
         "online/in store, express/standard, cheap/expensive/free, hot/cold, included/excluded, currencies, ...",
@@ -667,6 +860,8 @@ units_differ: Final = _BY_NAME["units_differ"]
 varieties_differ: Final = _BY_NAME["varieties_differ"]
 direction_differs: Final = _BY_NAME["direction_differs"]
 period_differs: Final = _BY_NAME["period_differs"]
+products_differ: Final = _BY_NAME["products_differ"]
+aspects_differ: Final = _BY_NAME["aspects_differ"]
 opposites_differ: Final = _BY_NAME["opposites_differ"]
 roles_swapped: Final = _BY_NAME["roles_swapped"]
 
@@ -716,22 +911,32 @@ def _vocabulary_guard(terms: tuple[tuple[str, ...], ...]) -> Guard:
         return piece == word or piece in {word + "s", word + "es"}
 
     @lru_cache(maxsize=4096)
-    def named(text: str) -> frozenset[str]:
+    def named(text: str) -> tuple[frozenset[str], dict[str, set[str]]]:
+        """The terms a text names, and their roles ("swap the ZX-500 for the ZX-500 Pro")."""
         pieces = _pieces(text)
-        found: set[str] = set()
+        mentions: list[tuple[int, int, str, str]] = []
         i = 0
         while i < len(pieces):
             for term in by_first.get(pieces[i], ()):
                 end = i + len(term)
                 if end <= len(pieces) and all(same(pieces[i + k], w) for k, w in enumerate(term)):
-                    found.add(" ".join(term))
+                    mentions.append((i, end, "term", " ".join(term)))
                     i = end
                     break
             else:
                 i += 1
-        return frozenset(found)
+        return frozenset(value for _, _, _, value in mentions), _roles_of(pieces, mentions)
 
     def vocabulary_differs(new: str, cached: str) -> str | None:
-        return guard_reason(new, cached) or (VOCABULARY_REASON if named(new) != named(cached) else None)
+        reason = guard_reason(new, cached)
+        if reason is not None:
+            return reason
+        (mine, my_roles), (theirs, their_roles) = named(new), named(cached)
+        if _incomparable(mine, theirs):
+            return VOCABULARY_REASON
+        swapped = any(
+            (other := their_roles.get(what)) is not None and roles.isdisjoint(other) for what, roles in my_roles.items()
+        )
+        return VOCABULARY_REASON if swapped else None
 
     return vocabulary_differs

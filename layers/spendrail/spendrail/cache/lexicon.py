@@ -66,7 +66,7 @@ SIZES: Final = {
     "4xl": "xxxxl",
     "5xl": "xxxxxl",
     "petite": "petites",
-    "plus size": "plus sizes|plus-size|plus sized|curvy",
+    "plus size": "plus sizes|plus-size|plus sized|curvy|extended sizes|extended size|extended sizing",
     "tall": "tall sizes|tall size|tall fit",
     "big and tall": "big & tall",
     "one size": "one-size|one size fits all|one-size-fits-all",
@@ -129,8 +129,8 @@ MATERIALS: Final = {
     "jute": "",
     "plastic": "",
     "metal": "",
-    "steel": "",
-    "stainless steel": "stainless",
+    "stainless steel": "stainless|steel",
+    "carbon steel": "",
     "aluminium": "aluminum",
     "titanium": "",
     "cast iron": "cast-iron|wrought iron",
@@ -223,8 +223,9 @@ TIME: Final = {
     "tonight": "",
     "tomorrow": "tmrw|tmr|day after tomorrow",
     "yesterday": "",
-    "weekend": "weekends|saturdays and sundays",
-    "weekday": "weekdays",
+    "weekend": "weekends|saturdays and sundays|saturday and sunday|sat and sun",
+    "weekday": "weekdays|monday to friday|monday through friday|monday thru friday|monday-friday|mon to fri|"
+    "mon-fri|mon through fri",
     "morning": "mornings",
     "afternoon": "afternoons",
     "evening": "evenings",
@@ -253,6 +254,7 @@ TIME: Final = {
     "mother's day": "mothers day|mother day",
     "father's day": "fathers day|father day",
     "independence day": "4th of july|fourth of july|july 4th|july fourth|july 4",
+    # fixed-date holidays written as dates: "December 25th" is Christmas Day
     "labor day": "labour day",
     "memorial day": "",
     "veterans day": "veteran's day",
@@ -322,12 +324,12 @@ _CITIES: Final = (
     "beijing", "shanghai", "shenzhen", "mumbai", "delhi", "new delhi", "bangalore", "chennai", "kolkata", "dubai",
     "abu dhabi", "riyadh", "doha", "istanbul", "tel aviv", "cairo", "lagos", "nairobi", "johannesburg", "cape town",
     "bangkok", "manila", "jakarta", "kuala lumpur", "hanoi", "ho chi minh city", "taipei", "mexico city",
-    "sao paulo", "rio de janeiro", "buenos aires", "lima", "bogota", "santiago", "new york city", "nyc",
+    "sao paulo", "rio de janeiro", "buenos aires", "lima", "bogota", "santiago", "new york city",
     "los angeles", "chicago", "houston", "dallas", "san antonio", "san diego", "san francisco", "san jose",
     "seattle", "portland", "boston", "miami", "orlando", "tampa", "atlanta", "denver", "phoenix", "las vegas",
     "philadelphia", "detroit", "minneapolis", "nashville", "new orleans", "salt lake city", "brooklyn", "manhattan",
     "manchester", "birmingham", "liverpool", "leeds", "glasgow", "edinburgh", "cardiff", "belfast", "bristol",
-    "munich", "frankfurt", "hamburg", "cologne", "vienna", "zurich", "geneva", "brussels", "antwerp", "copenhagen",
+    "munich", "frankfurt", "hamburg", "vienna", "zurich", "geneva", "brussels", "antwerp", "copenhagen",
     "stockholm", "oslo", "helsinki", "lisbon", "porto", "barcelona", "valencia", "seville", "prague", "warsaw",
     "krakow", "budapest", "athens", "bucharest", "sofia", "zagreb", "kyiv", "moscow", "marseille", "lyon",
     "florence", "venice", "naples", "rotterdam",
@@ -428,13 +430,13 @@ PAYMENTS: Final = {
     "pix": "",
     "boleto": "",
     "m-pesa": "mpesa",
-    "credit card": "credit cards|creditcard",
+    "credit card": "credit cards|creditcard|visa|mastercard|master card|amex|american express|discover|discover card",
     "debit card": "debit cards|debitcard",
     "prepaid card": "prepaid cards",
     "visa": "",
     "mastercard": "master card",
     "amex": "american express",
-    "discover card": "",
+    "discover card": "discover",
     "jcb": "",
     "diners club": "",
     "maestro": "",
@@ -448,7 +450,8 @@ PAYMENTS: Final = {
     "cash": "",
     "cash on delivery": "cod|pay on delivery",
     "cheque": "cheques|pay by check|by check|money order|money orders",
-    "bank transfer": "wire transfer|bank wire|ach|direct debit|sepa|bank deposit",
+    "bank transfer": "wire transfer|bank wire|ach|direct debit|sepa|bank deposit|bank payment|bank payments|"
+    "direct bank payment|direct bank payments",
     "crypto": "cryptocurrency|cryptocurrencies|bitcoin|btc|ethereum|usdc",
     "installments": "instalments|installment|instalment|payment plan|payment plans|financing|pay later|"
     "buy now pay later|bnpl|pay in installments|pay over time|monthly payments|layaway|lay-by",
@@ -514,6 +517,15 @@ UNITS: Final = {
 }
 # Units that are common words too ("what are your hours", "my feet"): durations count after a number or "a", "few"
 # ("a week", "a few days"), the others only after a number ("6 ft", "10k", "2x").
+FREQUENCY_OF: Final = {
+    "day": "daily",
+    "hour": "hourly",
+    "minute": "hourly",
+    "week": "weekly",
+    "month": "monthly",
+    "year": "annual",
+}
+DAYS_PER: Final = {"day": 1.0, "hour": 1 / 24, "minute": 1 / 1440, "week": 7.0, "month": 30.0, "year": 365.0}
 DURATIONS: Final = {
     "day": "days",
     "hour": "hours|hr|hrs",
@@ -606,6 +618,119 @@ VARIETIES: Final = {
     "micro usb": "micro-usb",
 }
 
+# The properties shoppers ask about (a relation: a question may name none).
+ASPECTS: Final = {
+    "weight": "weight|weigh|weighs|weighing|heavier|heaviest|lighter|lightest|lightweight",
+    "warmth": "warm|warmer|warmest|warmth|insulated|insulation|keep me warm|keeps you warm|cold weather",
+    "price": "price|prices|priced|cost|costs|cheap|cheaper|cheapest|expensive|pricier|pricey|priciest|affordable",
+    "room": "roomy|roomier|roomiest|spacious|capacity|room|space for|fit inside",
+    "dimensions": "dimensions|measurements|measure|length|width|height|inseam|size chart|sizing guide|size guide|"
+    "sizing chart",
+    "durability": "durable|durability|sturdy|sturdier|tough|tougher|hold up|holds up|wear out|wears out|last long|"
+    "lasts long",
+    "comfort": "comfortable|comfy|comfier|comfort|cushioned|cushioning|soft|softer|itchy|scratchy",
+    "waterproof": "waterproof|water proof|water-proof|water resistant|water-resistant|rainproof|rain proof|"
+    "keep me dry|keep you dry",
+    "dustproof": "dustproof|dust proof|dust-proof|dust resistant|dust-resistant",
+    "battery": "battery life|rechargeable|recharge|recharging|charging time|charge time",
+    "noise": "quiet|quieter|noise|noisy|loud|louder|noise cancelling|noise canceling|anc",
+    "brightness": "bright|brighter|brightness|lumens|how bright",
+    "storage": "pocket|pockets|storage|compartment|compartments",
+    "breathability": "breathable|breathability|ventilation|vents|pit zips|sweaty",
+    "grip": "grip|traction|slip|slippery|non-slip|slip-resistant",
+    "fit": "fit|fits|fitted|fitting|true to size|snug|loose|tight|baggy|slim fit|cut slim",
+    "care": "wash|washing|washed|washable|machine wash|machine washable|hand wash|dryer|tumble dry|dry clean|"
+    "dry cleaning|iron|ironing|bleach|shrink|shrinks|shrinking|bleed|bleeds|fade|fades|fading|dye|wrinkle|"
+    "wrinkles|crease|creases",
+    "warranty": "warranty|warranties|guarantee|guaranteed",
+    "material": "made of|made from|made out of|material|materials|fabric|fabrics",
+    "origin": "made in|manufactured in|country of origin",
+    "safety": "safe|safety|non-toxic|toxic",
+}
+
+# Kinds of product a shop sells (a relation: a question without one is about no kind in particular).
+PRODUCT_TYPES: Final = {
+    "apparel": "apparel|clothing|clothes|garments",
+    "electronics": "electronics|gadgets|devices",
+    "footwear": "footwear",
+    "gear": "camping gear|outdoor gear|hiking gear",
+    "accessories": "accessories",
+    "homeware": "homeware|home goods|housewares|furniture|decor",
+    "beauty": "beauty|cosmetics|beauty products",
+    "food": "food|groceries|snacks",
+    "jacket": "jacket|jackets|coat|coats|parka|parkas|raincoat|raincoats|rain jacket|rain jackets|rain coat|"
+    "rain coats|windbreaker|windbreakers|anorak|anoraks|puffer|puffers",
+    "vest": "vest|vests|gilet|gilets",
+    "hoodie": "hoodie|hoodies|sweatshirt|sweatshirts|pullover|pullovers",
+    "sweater": "sweater|sweaters|jumper|jumpers|cardigan|cardigans",
+    "shirt": "shirt|shirts|t-shirt|t-shirts|tshirt|tshirts|tee|tees|blouse|blouses|polo|polos|button-up|button-down",
+    "pants": "pants|trousers|chinos|slacks|joggers|sweatpants|leggings",
+    "jeans": "jeans",
+    "shorts": "shorts",
+    "skirt": "skirt|skirts",
+    "dress": "dress|dresses|gown|gowns",
+    "swimwear": "swimsuit|swimsuits|swimwear|bikini|bikinis|swim trunks|bathing suit|bathing suits",
+    "underwear": "underwear|boxers|briefs|bra|bras|lingerie",
+    "socks": "sock|socks",
+    "hat": "hat|hats|cap|caps|beanie|beanies",
+    "gloves": "glove|gloves|mittens|mitts",
+    "scarf": "scarf|scarves",
+    "belt": "belt|belts",
+    "boots": "boot|boots",
+    "shoes": "shoe|shoes|sneaker|sneakers|trainers|loafers|runners",
+    "sandals": "sandal|sandals|flip flops|flip-flops|slides",
+    "slippers": "slipper|slippers",
+    "backpack": "backpack|backpacks|rucksack|rucksacks|daypack|daypacks",
+    "bag": "bag|bags|handbag|handbags|tote|totes|purse|purses|duffel|duffels",
+    "wallet": "wallet|wallets",
+    "luggage": "suitcase|suitcases|luggage",
+    "jewellery": "necklace|necklaces|earring|earrings|bracelet|bracelets|jewelry|jewellery",
+    "sunglasses": "sunglasses",
+    "tent": "tent|tents",
+    "sleeping bag": "sleeping bag|sleeping bags",
+    "sleeping pad": "sleeping pad|sleeping pads|sleeping mat|sleeping mats",
+    "stove": "stove|stoves",
+    "fuel": "fuel|fuel canister|fuel canisters|gas canister|gas canisters",
+    "lantern": "lantern|lanterns",
+    "headlamp": "headlamp|headlamps|head torch|head torches",
+    "flashlight": "flashlight|flashlights|torch|torches",
+    "bottle": "bottle|bottles|water bottle|water bottles|flask|flasks",
+    "cooler": "cooler|coolers|cool box",
+    "hammock": "hammock|hammocks",
+    "poles": "trekking poles|hiking poles|trekking pole|hiking pole",
+    "earbuds": "earbuds|earphones|headphones|headset|headsets",
+    "speaker": "speaker|speakers",
+    "charger": "charger|chargers|charging cable|charging cables|power adapter|power adapters",
+    "cable": "cable|cables|cord|cords",
+    "battery": "battery|batteries",
+    "power bank": "power bank|power banks|portable charger|portable chargers",
+    "phone": "phone|phones|smartphone|smartphones",
+    "laptop": "laptop|laptops|notebook computer",
+    "smartwatch": "smartwatch|smartwatches|fitness tracker|fitness trackers",
+    "camera": "camera|cameras",
+    "mug": "mug|mugs|cup|cups",
+    "cookware": "pan|pans|pot|pots|skillet|skillets|cookware",
+    "knife": "knife|knives",
+    "blanket": "blanket|blankets",
+    "pillow": "pillow|pillows|cushion|cushions",
+    "bedding": "duvet|duvets|comforter|comforters|sheets|sheet set|bedding",
+    "towel": "towel|towels",
+    "candle": "candle|candles",
+    "lamp": "lamp|lamps",
+    "rug": "rug|rugs",
+    "mattress": "mattress|mattresses",
+    "sofa": "sofa|sofas|couch|couches",
+    "chair": "chair|chairs",
+    "table": "table|tables|desk|desks",
+    "shampoo": "shampoo|shampoos|conditioner|conditioners",
+    "skincare": "moisturizer|moisturiser|sunscreen|sunblock",
+    "fragrance": "perfume|perfumes|cologne|fragrance|fragrances",
+    "makeup": "lipstick|mascara|eyeliner|makeup|make-up",
+    "soap": "soap|soaps|body wash",
+    "toy": "toy|toys|puzzle|puzzles",
+    "book": "book|books",
+}
+
 LISTS: Final[dict[str, dict[str, str]]] = {
     "time": {},
     "size": SIZES,
@@ -616,24 +741,55 @@ LISTS: Final[dict[str, dict[str, str]]] = {
     "place": {},
     "payment": PAYMENTS,
     "carrier": CARRIERS,
-    "unit": UNITS,
     "variety": VARIETIES,
 }
 
 
+_ISH: Final = {
+    "green": "greenish", "red": "reddish", "blue": "bluish|blueish", "yellow": "yellowish", "pink": "pinkish",
+    "grey": "greyish|grayish", "brown": "brownish", "purple": "purplish", "black": "blackish", "white": "whitish",
+    "orange": "orangey|orangish",
+}  # fmt: skip
+
+
+_FIXED_DATES: Final = {
+    "christmas": ("december", 25), "christmas eve": ("december", 24), "boxing day": ("december", 26),
+    "new year's eve": ("december", 31), "new year": ("january", 1), "halloween": ("october", 31),
+    "valentine's day": ("february", 14), "independence day": ("july", 4), "juneteenth": ("june", 19),
+    "st patrick's day": ("march", 17), "canada day": ("july", 1),
+}  # fmt: skip
+_ORDINAL_SUFFIX: Final = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
+
+
+def _dates(month: str, day: int) -> list[str]:
+    nth = f"{day}{_ORDINAL_SUFFIX.get(day, 'th')}"
+    short = _MONTHS[month].split("|")[0] or month
+    return [f"{m} {d}" for m in (month, short) for d in (day, nth)] + [
+        f"{nth} of {month}",
+        f"{day} {month}",
+        f"{nth} {month}",
+    ]
+
+
 def _fill() -> None:
     colours = dict.fromkeys(_COLOUR_BASES, "")
+    colours.update(_ISH)
     for shade in _COLOUR_SHADES:
         for base in _SHADED:
             colours[f"{shade} {base}"] = ""
     for canonical, synonyms in _COLOUR_SYNONYMS.items():
-        colours[canonical] = synonyms
+        colours[canonical] = "|".join(filter(None, (colours.get(canonical), synonyms)))
+    named = {synonym for canonical, synonyms in colours.items() for synonym in synonyms.split("|") if synonym}
+    for shade in named & set(colours):
+        del colours[shade]
     LISTS["colour"] = colours
     time = dict(TIME)
     for day, short in _WEEKDAYS.items():
         time[day] = f"{day}s|{short}" if short else f"{day}s"
     for month, short in _MONTHS.items():
         time[month] = short
+    for holiday, (month_name, date) in _FIXED_DATES.items():
+        time[holiday] = "|".join(filter(None, (time[holiday], *_dates(month_name, date))))
     LISTS["time"] = time
     places = dict.fromkeys((*_COUNTRIES, *_US_STATES, *_PROVINCES, *_CITIES, *_REGIONS), "")
     places.update(_PLACE_SYNONYMS)
@@ -651,31 +807,43 @@ _fill()
 RELATIONS: Final[dict[str, dict[str, str]]] = {
     # over/under, more/less than, before/after: which side of a bound or of a date the question is about
     "direction": {
-        "low": "less than|fewer than|lower than|smaller than|shorter than|cheaper than|maximum|no more than|"
+        "low": "less than|fewer than|lower than|smaller than|shorter than|cheaper than|maximum|no more than|earliest|"
+        "soonest|"
         "not more than|no later than|not later than|before|prior to|earlier than|within|until|till|ahead of|"
         "beforehand|sooner than|earlier|sooner|no longer than",
         "high": "more than|greater than|higher than|larger than|bigger than|longer than|older than|minimum|exceeding|"
-        "exceeds|exceed|exceeded|"
+        "exceeds|exceed|exceeded|latest|"
         "after|later than|afterwards|afterward|later|no less than|not less than|no earlier than|not earlier than|"
         "no sooner than|past the|upwards of",
     },
     "period": {},  # this/next/last before a time unit: CONDITIONAL
-    "edit": {
+    # what the shopper wants done: "cancel my order" / "change my order", "apply a code" / "get a code"
+    "action": {
         "add": "add|adding|added|adds",
         "remove": "remove|removing|removed|removes|delete|deleting|deleted|take off|take out|cancel|cancelling|"
         "canceling|cancelled|canceled|cancels|cancellation",
         "change": "change|changing|changed|changes|modify|modifying|modified|edit|editing|edited|update|updating|"
-        "updated|amend|amending|amended|alter|altering|altered",
-    },
-    "resolution": {
+        "updated|amend|amending|amended|alter|altering|altered|upgrade|upgrading|upgraded|downgrade|downgrading|"
+        "downgraded",
+        "return": "return|returns|returning|returned|returnable|send back|send it back|sent back|ship back|"
+        "ship it back|send them back|mail back",
         "refund": "refund|refunds|refunded|refunding|money back|reimburse|reimbursed|reimbursement|chargeback",
         "exchange": "exchange|exchanges|exchanged|exchanging|swap|swapping|swapped",
         "replacement": "replacement|replace|replaced|replacing|replacements",
         "repair": "repair|repairs|repaired|repairing",
+        "claim": "claim|claims|claiming|file a claim|make a claim",
+        "use": "use|using|apply|applying|applied|redeem|redeeming|redeemed|enter|entering|entered|input|type in",
+        "obtain": "get|getting|obtain|obtaining|buy|buying|bought|purchase|purchasing|earn|earning|earned",
+        "track": "track|tracking|trace|tracing|locate",
+        "pause": "pause|paused|pausing",
+        "resume": "resume|resumed|resuming|restart|restarted|restarting|reactivate|unpause|start again",
+        "skip": "skip|skipping|skipped",
+        "register": "register|registering|registered|registration",
     },
     "open": {
-        "open": "open|opens|opening|opening hours|reopen|reopens|reopening",
-        "close": "close|closes|closing|closed|closure|shut|shuts|shutting",
+        # "are you open" and "are you closed" ask the same; what time you open and close do not
+        "open": "open|opens|opening|opening hours|reopen|reopens|reopening|closed|shut",
+        "close": "close|closes|closing|closing time|closure|shuts|shutting",
     },
     "start": {
         "start": "start|starts|started|starting|begin|begins|began|beginning|launch|launches|launching|kick off|"
@@ -685,9 +853,17 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
     },
     "switch": {
         "on": "turn on|switch on|enable|enabled|enabling|activate|activated|activating|activation|subscribe|"
-        "subscribed|subscribing|opt in|opt-in|opted in|sign up for|resume|reactivate",
+        "subscribed|subscribing|opt in|opt-in|opted in|sign up for|resume|reactivate|restart|unpause",
         "off": "turn off|switch off|disable|disabled|disabling|deactivate|deactivated|deactivating|unsubscribe|"
         "unsubscribed|unsubscribing|opt out|opt-out|opted out|pause|paused|pausing|suspend|suspended",
+    },
+    "attach": {
+        "attach": "link|linking|linked|connect|connecting|connected|merge|merging|merged|combine|combining|combined",
+        "detach": "unlink|unlinking|unlinked|disconnect|disconnecting|disconnected|split|splitting|separate",
+    },
+    "install": {
+        "install": "install|installing|installed|installation|set up|setup|assemble|assembly|assembling",
+        "uninstall": "uninstall|uninstalling|uninstalled|disassemble|take apart",
     },
     "account": {
         "in": "log in|login|logging in|logged in|log on|sign in|signin|signing in|signed in|log into|sign into",
@@ -697,9 +873,11 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
     },
     "grade": {
         "up": "upgrade|upgrading|upgraded|increase|increasing|increased|raise|raising|raised|bigger|larger|size up|"
+        "go up|goes up|going up|went up|rise|rises|rising|"
         "go up a size|one size up|extend|extending|extended|extension",
         "down": "downgrade|downgrading|downgraded|decrease|decreasing|decreased|reduce|reducing|reduced|lower|"
-        "lowering|smaller|size down|go down a size|one size down|shorten|shortened",
+        "lowering|smaller|size down|go down a size|one size down|shorten|shortened|go down|goes down|going down|"
+        "went down|drop|drops|dropped|dropping",
     },
     "condition": {
         "new": "brand new|new condition|sealed|factory sealed|mint condition|original packaging|tags on|"
@@ -708,7 +886,7 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
         "pre-loved|open box|open-box|ex-display|display model|tried on",
     },
     "reach": {
-        "domestic": "domestic|domestically|local|locally|nationwide|national|within the country|in-country",
+        "domestic": "domestic|domestically|local|locally|nationwide|national|within the country",
         "international": "international|internationally|overseas|abroad|worldwide|foreign|global|globally|"
         "cross border|cross-border|outside the country|outside the|other countries|another country",
     },
@@ -733,7 +911,10 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
         "least expensive|less expensive|bargain|discounted|sale|clearance|markdown|reduced price",
         "expensive": "expensive|pricey|pricier|priciest|costly|high end|high-end|luxury|most expensive|"
         "more expensive|full price",
-        "free": "free|free of charge|no cost|no charge|no fee|no fees|no extra cost|"
+        "final": "final sale|final-sale",
+        "free": "free|free of charge|no cost|no charge|no fee|no fees|no extra cost|without a fee|without any fee|"
+        "without fees|without any fees|without a charge|without any charge|without paying|without cost|"
+        "without any cost|free of cost|"
         "no additional cost|no extra charge|without charge|complimentary|costs nothing|cost nothing",
     },
     "temperature": {
@@ -744,9 +925,49 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
         "in": "include|includes|included|including|inclusive|come with|comes with|came with",
         "out": "exclude|excludes|excluded|excluding|exclusive of|not included|not including|not include",
     },
+    "identity": {
+        "guest": "guest|guests|guest checkout|without an account|without logging in|without signing in|"
+        "without signing up|without registering|without creating an account|without making an account",
+        "member": "account|accounts|member|members|registered customer|registered customers",
+    },
+    # how often: "the monthly box" / "the annual plan"
+    "frequency": {
+        "daily": "daily|every day|each day|per day",
+        "weekly": "weekly|every week|each week|per week",
+        "biweekly": "biweekly|fortnightly|every two weeks|every other week",
+        "monthly": "monthly|every month|each month|per month",
+        "quarterly": "quarterly|every quarter|each quarter|every three months|per quarter",
+        "annual": "annual|annually|yearly|every year|each year|per year",
+        "once": "one-time|one time|once off|one-off",
+    },
+    # what the question is about: "Do you sell hiking boots?" is not "Do you sell hiking socks?"
+    "product": PRODUCT_TYPES,
+    # which property of a product is asked about: "Which one is lighter?" / "Which one is cheaper?"
+    "aspect": ASPECTS,
+    # which detail of an account: "change the email on my account" / "change the password"
+    "field": {
+        "email": "email|e-mail|email address|e-mail address|emails",
+        "password": "password|passwords|passcode|pin",
+        "username": "username|user name|login name",
+        "phone": "phone number|mobile number|cell number|phone no",
+        "address": "address|addresses|shipping address|delivery address|mailing address|home address",
+        "billing address": "billing address",
+        "name": "name|first name|last name|surname",
+        "birthday": "birthday|date of birth|birth date",
+    },
+    "contact": {
+        "support": "customer service|customer support|support team|support|customer care|help desk|helpdesk|"
+        "helpline|live chat|call center|call centre|agent|representative|rep",
+        "store": "store hours|shop hours|store opening hours|shop opening hours|showroom",
+    },
+    # what happens when: "When will I be billed?" / "When will it ship?"
+    "event": {
+        "charge": "charged|billed|bill|billing|debited|invoiced|payment taken",
+        "ship": "ship|ships|shipped|shipping|dispatch|dispatched|dispatches|sent out|go out|goes out",
+    },
     "setting": {
-        "indoor": "indoor|indoors",
-        "outdoor": "outdoor|outdoors",
+        "indoor": "indoor|indoors|inside",
+        "outdoor": "outdoor|outdoors|outside",
     },
     "wired": {
         "wired": "wired|corded|plug in|plug-in",
@@ -789,7 +1010,7 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
 
 _TIER_WORDS: Final = (
     "basic", "standard", "premium", "plus", "starter", "advanced", "business", "enterprise", "family", "personal",
-    "individual", "student", "gold", "silver", "platinum", "bronze", "free", "paid", "annual", "monthly", "vip",
+    "individual", "student", "gold", "silver", "platinum", "bronze", "free", "paid", "vip",
 )  # fmt: skip
 TIER_NOUNS: Final = frozenset(
     {"plan", "plans", "tier", "tiers", "version", "versions", "edition", "membership", "memberships", "subscription",
@@ -813,6 +1034,16 @@ def _conditional() -> tuple[tuple[str, str, str, str, str], ...]:
         ("advance", "relation", "direction", "low", "after:in"),
         *((word, "relation", "channel", "store", "after:in") for word in ("store", "stores", "shop", "person")),
         ("stock", "negation", "", "", "after:out of"),
+        ("hold", "relation", "action", "pause", "after:on"),  # "put on hold"
+        ("rain", "relation", "aspect", "waterproof", "after:in"),  # "in the rain"
+        *((w, "relation", "price", "final", "after:sales") for w in ("final",)),  # "all sales final"
+        ("final", "relation", "price", "final", "after:sales are"),
+        # "how heavy", "how much", "how long does it take" / "how long is it"
+        *((w, "relation", "aspect", "weight", "after:how") for w in ("heavy", "light")),
+        ("much", "relation", "aspect", "price", "after:how"),
+        ("long", "relation", "aspect", "dimensions", "after:how&before_any:is,are"),
+        *((w, "relation", "aspect", "time", "after:how") for w in ("long", "soon", "quickly", "fast")),
+        *((w, "relation", "aspect", "dimensions", "after:how") for w in ("big", "large", "tall", "wide")),
         ("white", "list", "colour", "offwhite", "after:off"),
         ("states", "list", "place", "us", "after:the"),
     ]
@@ -828,8 +1059,15 @@ def _conditional() -> tuple[tuple[str, str, str, str, str], ...]:
     ]
     # "ship on business days" names a time; "in 3 business days" is a duration
     entries += [(w, "list", "time", "weekday", "not_number_before") for w in _BUSINESS_DAYS]
-    entries += [(w, "list", "unit", unit, "amount_before") for unit, ws in DURATIONS.items() for w in _split(unit, ws)]
+    # "small order fee", "a large amount": no sizes
+    entries += [(w, "none", "", "", f"before_any:{_NOT_SIZED}") for w in ("small", "medium", "large", "big")]
+    # inseams and suit lengths: "32 short", "40 regular"
+    entries += [(w, "list", "size", w, "number_before") for w in ("short", "regular", "long", "tall")]
+    # "2 weeks" is 14 days (a quantity the numbers guard compares); "a few weeks" a unit; "the week" a span
+    entries += [(w, "duration", "", unit, "amount_before") for unit, ws in DURATIONS.items() for w in _split(unit, ws)]
+    entries += [(w, "relation", "span", unit, "") for unit, ws in DURATIONS.items() for w in _split(unit, ws)]
     entries += [(w, "list", "unit", unit, "number_before") for unit, ws in MEASURES.items() for w in ws.split("|")]
+    entries += [(w, "list", "unit", unit, "number_before") for unit, ws in UNITS.items() for w in _split(unit, ws)]
     entries += [
         ("max", "relation", "direction", "low", ""),
         ("min", "relation", "direction", "high", ""),
@@ -846,6 +1084,14 @@ def _split(canonical: str, synonyms: str) -> list[str]:
 
 
 _MODEL_SUFFIXES: Final = ("plus", "max", "air", "se", "slim", "sport", "classic")
+_NOT_SIZED: Final = ",".join(
+    (
+        "order", "orders", "fee", "fees", "business", "businesses", "amount", "amounts", "number", "numbers", "batch",
+        "quantity", "quantities", "scratch", "dent", "tear", "hole", "print", "detail", "details", "issue", "issues",
+        "problem", "problems", "change", "changes", "charge", "difference", "percentage", "portion", "part", "parts",
+        "discount", "price", "town", "company", "brand", "team", "favor", "favour", "deposit", "purchase", "purchases",
+    )
+)  # fmt: skip
 _BUSINESS_DAYS: Final = ("business days", "working days", "business day", "working day", "work days", "work day")
 CONDITIONAL: Final = _conditional()
 
@@ -881,12 +1127,12 @@ US_CONTEXT: Final = frozenset(
 
 NEGATIONS: Final = (
     "not", "no", "never", "none", "nothing", "neither", "nobody", "nowhere", "noone", "no one", "without", "non",
-    "no longer", "out of stock", "out-of-stock", "sold out", "sold-out", "unable", "invalid", "unavailable",
+    "no longer", "sold out", "sold-out", "unable", "invalid", "unavailable",
     "incorrect", "incomplete", "ineligible", "inactive", "inaccurate", "insufficient", "incompatible", "impossible",
     "improper", "imperfect", "irregular", "irrelevant", "irreversible", "illegal", "illegible", "dissatisfied",
-    "disagree", "dislike", "disallowed", "discontinued", "disconnected", "disqualified", "missing", "lack", "lacks",
-    "lacking", "fail", "fails", "failed", "failing", "failure", "declined", "rejected", "refused", "denied", "lost",
-    "forgot", "forgotten", "final sale", "wrong", "broken", "damaged", "defective", "faulty", "stopped working",
+    "disagree", "dislike", "disallowed", "discontinued", "disqualified", "missing", "lack", "lacks",
+    "lacking", "fail", "fails", "failed", "failing", "failure", "declined", "rejected", "refused", "denied",
+    "forgot", "forgotten", "broken", "damaged", "defective", "faulty", "stopped working",
     "except", "apart from", "other than", "barely", "hardly", "nor",
 )  # fmt: skip
 # "un-" words are negations unless they start like these (reversals, and words where "un" is no prefix).
@@ -901,7 +1147,7 @@ NON_NOT_NEGATION: Final = frozenset({"none", "nonetheless", "nonsense", "nonce",
 NEUTRAL: Final = (
     "no problem", "no worries", "no matter", "no idea", "not sure", "not only", "whether or not",
     "used to", "feel free", "hands free", "hands-free", "no. of", "no thanks",
-    "just wondering", "no rush",
+    "no rush", "drop off", "drop-off", "dropoff",
 )  # fmt: skip
 
 # ---------------------------------------------------------------------------------------------------------------
