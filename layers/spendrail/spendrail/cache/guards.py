@@ -172,8 +172,11 @@ _NUMBER_WORDS: Final = frozenset(
     {*lx.NUMBER_UNITS, *lx.NUMBER_TENS, *lx.NUMBER_SCALES, *lx.ORDINALS, *lx.SOFT_ORDINALS}
 )
 _SPELLED: Final = frozenset(
-    {*lx.NUMBER_UNITS, *lx.NUMBER_TENS, *lx.NUMBER_SCALES, *lx.ORDINALS, *lx.SOFT_NUMBERS, *lx.SOFT_ORDINALS}
-)
+    {
+        *lx.NUMBER_UNITS, *lx.NUMBER_TENS, *lx.NUMBER_SCALES, *lx.ORDINALS, *lx.SOFT_NUMBERS, *lx.SOFT_ORDINALS,
+        *lx.COUNT_WORDS,
+    }
+)  # fmt: skip
 _FROM_TO: Final = frozenset({"from", "to", "into"})
 _KNOWN: Final = frozenset(_SINGLE) | {first for first, _ in _PAIRS} | _SPELLED | _FROM_TO | lx.PERIOD_UNITS
 _AMOUNT_WORDS: Final = frozenset({"a", "an", "few", "couple", "several", "many"})
@@ -486,6 +489,9 @@ class _Reader:
 
     def _spelled(self, i: int) -> int:
         word = self.tokens[i]
+        if word in lx.COUNT_WORDS:
+            self.numbers[str(lx.COUNT_WORDS[word])] += 1
+            return i + 1
         if word in lx.SOFT_NUMBERS or word in lx.SOFT_ORDINALS:
             self.soft[str(lx.SOFT_NUMBERS.get(word) or lx.SOFT_ORDINALS[word])] += 1
             return i + 1
@@ -519,6 +525,9 @@ class _Reader:
         starts = {start for start, _, _, _ in self.mentions}
         for i in self.directions:
             if tokens[i] == "from" and i > 0 and tokens[i - 1] in _BUY_VERBS:
+                continue
+            if i == len(tokens) - 1 and i > 0:  # "where do you ship from?": the verb has the role
+                found.setdefault(tokens[i - 1], set()).add("src" if tokens[i] == "from" else "dst")
                 continue
             j = i + 1
             while j < len(tokens) and tokens[j] in _DETERMINERS:

@@ -180,6 +180,8 @@ MATERIALS: Final = {
     "neoprene": "",
     "cork": "",
     "rattan": "wicker",
+    "veneer": "wood veneer",
+    "laminate": "laminated",
     "clay": "",
 }
 
@@ -351,11 +353,13 @@ _PLACE_SYNONYMS: Final = {
     "eswatini": "swaziland",
     "new york city": "nyc",
     "washington dc": "d.c.|dc",
+    "po box": "p.o. box|po boxes|p.o. boxes|post office box|post office boxes",
+    "military address": "military addresses",
 }
 _REGIONS: Final = (
     "asia", "africa", "south america", "north america", "central america", "latin america", "middle east",
     "oceania", "scandinavia", "nordics", "caribbean", "balkans", "baltics", "southeast asia", "east asia",
-    "eastern europe", "western europe", "mainland", "po box", "p.o. box", "apo", "fpo", "military address",
+    "eastern europe", "western europe", "mainland", "po box", "apo", "fpo", "military address",
 )  # fmt: skip
 _LANGUAGES: Final = {
     "english": "",
@@ -571,6 +575,10 @@ VARIETIES: Final = {
     "mango": "",
     "banana": "",
     "unflavoured": "unflavored|plain flavour|plain flavor",
+    "whole bean": "whole beans|beans",
+    "ground coffee": "pre-ground|preground",
+    "decaf": "decaffeinated|caffeine free|caffeine-free",
+    "instant": "instant coffee",
     "unscented": "fragrance free|fragrance-free|scent free|scent-free",
     "gluten free": "gluten-free|celiac|coeliac",
     "dairy free": "dairy-free|lactose free|lactose-free",
@@ -628,17 +636,27 @@ ASPECTS: Final = {
     "sizing chart",
     "durability": "durable|durability|sturdy|sturdier|tough|tougher|hold up|holds up|wear out|wears out|last long|"
     "lasts long",
-    "comfort": "comfortable|comfy|comfier|comfort|cushioned|cushioning|soft|softer|itchy|scratchy",
+    "comfort": "comfortable|comfy|comfier|comfort|cushioned|cushioning|soft|softer|itchy|scratchy|firm|firmer|"
+    "firmness|plush",
     "waterproof": "waterproof|water proof|water-proof|water resistant|water-resistant|rainproof|rain proof|"
-    "keep me dry|keep you dry",
+    "keep me dry|keep you dry|rain cover|rain covers|raincover",
     "dustproof": "dustproof|dust proof|dust-proof|dust resistant|dust-resistant",
-    "battery": "battery life|rechargeable|recharge|recharging|charging time|charge time",
+    "scratch": "scratch resistant|scratch-resistant|scratchproof|scratch proof",
+    "shock": "shockproof|shock proof|shock resistant|shock-resistant|drop proof|drop resistant",
+    "stain": "stain resistant|stain-resistant|stainproof|stain proof",
+    "heat": "heat resistant|heat-resistant|heatproof|oven safe|oven-safe|microwave safe|microwave-safe",
+    "fire": "fire resistant|fire-resistant|fireproof|flame retardant",
+    "rust": "rustproof|rust proof|rust resistant|rust-resistant",
+    "uv": "uv protection|uv resistant|uv-resistant|upf|spf",
+    "windproof": "windproof|wind proof|wind-proof|wind resistant|wind-resistant",
+    "battery": "battery|batteries|battery life|rechargeable|recharge|recharging|charging time|charge time",
     "noise": "quiet|quieter|noise|noisy|loud|louder|noise cancelling|noise canceling|anc",
-    "brightness": "bright|brighter|brightness|lumens|how bright",
+    "brightness": "bright|brighter|brightness|lumens",
     "storage": "pocket|pockets|storage|compartment|compartments",
     "breathability": "breathable|breathability|ventilation|vents|pit zips|sweaty",
     "grip": "grip|traction|slip|slippery|non-slip|slip-resistant",
-    "fit": "fit|fits|fitted|fitting|true to size|snug|loose|tight|baggy|slim fit|cut slim",
+    "fit": "fit|fits|fitted|fitting|true to size|snug|loose|tight|baggy|slim fit|cut slim|size up|size down|"
+    "go up a size|go down a size|sizing",
     "care": "wash|washing|washed|washable|machine wash|machine washable|hand wash|dryer|tumble dry|dry clean|"
     "dry cleaning|iron|ironing|bleach|shrink|shrinks|shrinking|bleed|bleeds|fade|fades|fading|dye|wrinkle|"
     "wrinkles|crease|creases",
@@ -817,6 +835,7 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
         "no sooner than|past the|upwards of",
     },
     "period": {},  # this/next/last before a time unit: CONDITIONAL
+    "fit": {},  # how it runs: small, large, true to size (CONDITIONAL)
     # what the shopper wants done: "cancel my order" / "change my order", "apply a code" / "get a code"
     "action": {
         "add": "add|adding|added|adds",
@@ -824,11 +843,12 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
         "canceling|cancelled|canceled|cancels|cancellation",
         "change": "change|changing|changed|changes|modify|modifying|modified|edit|editing|edited|update|updating|"
         "updated|amend|amending|amended|alter|altering|altered|upgrade|upgrading|upgraded|downgrade|downgrading|"
-        "downgraded",
+        "downgraded|swap|swapping|swapped|switch|switching|switched",
         "return": "return|returns|returning|returned|returnable|send back|send it back|sent back|ship back|"
         "ship it back|send them back|mail back",
         "refund": "refund|refunds|refunded|refunding|money back|reimburse|reimbursed|reimbursement|chargeback",
         "exchange": "exchange|exchanges|exchanged|exchanging|swap|swapping|swapped",
+        "credit": "store credit|store credits|credit note|account credit",
         "replacement": "replacement|replace|replaced|replacing|replacements",
         "repair": "repair|repairs|repaired|repairing",
         "claim": "claim|claims|claiming|file a claim|make a claim",
@@ -839,6 +859,10 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
         "resume": "resume|resumed|resuming|restart|restarted|restarting|reactivate|unpause|start again",
         "skip": "skip|skipping|skipped",
         "register": "register|registering|registered|registration",
+        "access": "log in|login|logging in|log into|sign in|signin|signing in|sign into",
+        "transfer": "transfer|transferring|transferred|transferable",
+        "extend": "extend|extending|extended|extension",
+        "create": "write|writing|submit|submitting|submitted|leave a review|leave feedback|leave a comment",
     },
     "open": {
         # "are you open" and "are you closed" ask the same; what time you open and close do not
@@ -859,11 +883,13 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
     },
     "attach": {
         "attach": "link|linking|linked|connect|connecting|connected|merge|merging|merged|combine|combining|combined",
-        "detach": "unlink|unlinking|unlinked|disconnect|disconnecting|disconnected|split|splitting|separate",
+        "detach": "unlink|unlinking|unlinked|disconnect|disconnecting|disconnected|split|splitting",
     },
     "install": {
-        "install": "install|installing|installed|installation|set up|setup|assemble|assembly|assembling",
-        "uninstall": "uninstall|uninstalling|uninstalled|disassemble|take apart",
+        "install": "install|installing|installed|installation|set up|setup|assemble|assembly|assembling|assembled|"
+        "put together|pre-assembled|preassembled",
+        "uninstall": "uninstall|uninstalling|uninstalled|disassemble|disassembled|disassembly|take apart|flat pack|"
+        "flat-pack|flatpack|flat packed|flat-packed|flatpacked",
     },
     "account": {
         "in": "log in|login|logging in|logged in|log on|sign in|signin|signing in|signed in|log into|sign into",
@@ -884,6 +910,8 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
         "tags attached|never opened|never used|never worn",
         "used": "used|worn|opened|washed|refurbished|renewed|second hand|second-hand|secondhand|pre-owned|preowned|"
         "pre-loved|open box|open-box|ex-display|display model|tried on",
+        # a state the item is in, not a negation: "my jacket arrived damaged, can I return it?"
+        "damaged": "damaged|broken|broke|defective|faulty|stopped working|cracked|torn|ripped|dented|scratched",
     },
     "reach": {
         "domestic": "domestic|domestically|local|locally|nationwide|national|within the country",
@@ -899,6 +927,7 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
     "channel": {
         "online": "online|app|website|webshop|web shop|internet|e-shop",
         "store": "instore|physical store|retail store|brick and mortar|walk in",
+        "mail": "by mail|by post|through the mail|mail it back|post it back",
     },
     "speed": {
         "express": "express|expedited|fast|faster|fastest|quick|quicker|quickest|rush|priority|urgent|speedy",
@@ -923,7 +952,8 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
     },
     "include": {
         "in": "include|includes|included|including|inclusive|come with|comes with|came with",
-        "out": "exclude|excludes|excluded|excluding|exclusive of|not included|not including|not include",
+        "out": "exclude|excludes|excluded|excluding|exclusive of|not included|not including|not include|"
+        "sold separately|separately|purchased separately|bought separately",
     },
     "identity": {
         "guest": "guest|guests|guest checkout|without an account|without logging in|without signing in|"
@@ -957,8 +987,24 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
     },
     "contact": {
         "support": "customer service|customer support|support team|support|customer care|help desk|helpdesk|"
-        "helpline|live chat|call center|call centre|agent|representative|rep",
+        "helpline|live chat|call center|call centre|agent|representative|rep|human|real person|someone",
+        "manager": "manager|supervisor|owner",
         "store": "store hours|shop hours|store opening hours|shop opening hours|showroom",
+    },
+    "firmness": {
+        "firm": "firm|firmer|firmest|extra firm|hard|harder",
+        "soft": "soft|softer|softest|plush|extra soft",
+    },
+    "service": {
+        "wrap": "gift wrap|gift wrapped|gift wrapping|gift-wrap|gift-wrapped|gift box|wrapping",
+        "engrave": "engrave|engraved|engraving|personalize|personalise|personalized|personalised|personalization|"
+        "personalisation|monogram|monogrammed|custom text",
+        "assembly service": "assembly service|white glove|installation service",
+    },
+    "availability": {
+        "preorder": "preorder|preorders|pre-order|pre-orders|preordered|pre-ordered|presale|pre-sale",
+        "backorder": "backorder|backorders|back-order|back-orders|backordered|back-ordered|back order",
+        "in stock": "available now|ready to ship|ships now",
     },
     # what happens when: "When will I be billed?" / "When will it ship?"
     "event": {
@@ -967,7 +1013,13 @@ RELATIONS: Final[dict[str, dict[str, str]]] = {
     },
     "setting": {
         "indoor": "indoor|indoors|inside",
-        "outdoor": "outdoor|outdoors|outside",
+        "outdoor": "outdoor|outdoors|outside|patio|patios|deck|balcony|garden|yard|backyard",
+        "kitchen": "kitchen|kitchens",
+        "bathroom": "bathroom|bathrooms|shower",
+        "bedroom": "bedroom|bedrooms",
+        "living room": "living room|living rooms|lounge",
+        "office": "office|home office|offices",
+        "nursery": "nursery|nurseries|kids room|kid's room",
     },
     "wired": {
         "wired": "wired|corded|plug in|plug-in",
@@ -1035,13 +1087,22 @@ def _conditional() -> tuple[tuple[str, str, str, str, str], ...]:
         *((word, "relation", "channel", "store", "after:in") for word in ("store", "stores", "shop", "person")),
         ("stock", "negation", "", "", "after:out of"),
         ("hold", "relation", "action", "pause", "after:on"),  # "put on hold"
+        ("mail", "relation", "channel", "mail", "after:in"),  # "in the mail"
+        # "runs small", "on the small side": how it fits, not which size
+        *(
+            (w, kind, group, value, cond)
+            for w, value in (("small", "small"), ("large", "large"), ("big", "large"), ("true", "true"))
+            for cond in ("after:run", "after:runs", "after:running", "after:ran", "before_any:side")
+            for kind, group, value in (("relation", "fit", value), ("relation", "aspect", "fit"))
+        ),
+        *((w, "relation", "currency", "gbp", "after:in") for w in ("pounds", "pound")),  # "pay in pounds"
         ("rain", "relation", "aspect", "waterproof", "after:in"),  # "in the rain"
         *((w, "relation", "price", "final", "after:sales") for w in ("final",)),  # "all sales final"
         ("final", "relation", "price", "final", "after:sales are"),
         # "how heavy", "how much", "how long does it take" / "how long is it"
         *((w, "relation", "aspect", "weight", "after:how") for w in ("heavy", "light")),
         ("much", "relation", "aspect", "price", "after:how"),
-        ("long", "relation", "aspect", "dimensions", "after:how&before_any:is,are"),
+        ("long", "none", "", "", "after:how&before_any:is,are"),  # "how long is the warranty": time or length
         *((w, "relation", "aspect", "time", "after:how") for w in ("long", "soon", "quickly", "fast")),
         *((w, "relation", "aspect", "dimensions", "after:how") for w in ("big", "large", "tall", "wide")),
         ("white", "list", "colour", "offwhite", "after:off"),
@@ -1132,7 +1193,6 @@ NEGATIONS: Final = (
     "improper", "imperfect", "irregular", "irrelevant", "irreversible", "illegal", "illegible", "dissatisfied",
     "disagree", "dislike", "disallowed", "discontinued", "disqualified", "missing", "lack", "lacks",
     "lacking", "fail", "fails", "failed", "failing", "failure", "declined", "rejected", "refused", "denied",
-    "forgot", "forgotten", "broken", "damaged", "defective", "faulty", "stopped working",
     "except", "apart from", "other than", "barely", "hardly", "nor",
 )  # fmt: skip
 # "un-" words are negations unless they start like these (reversals, and words where "un" is no prefix).
@@ -1165,6 +1225,8 @@ NUMBER_UNITS: Final = {
 NUMBER_TENS: Final = {
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
 }  # fmt: skip
+# Counts that are words of their own: "charged twice" is charged two times.
+COUNT_WORDS: Final = {"twice": 2, "thrice": 3}
 NUMBER_SCALES: Final = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "dozen": 12, "grand": 1000}
 ORDINALS: Final = {
     "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
@@ -1175,7 +1237,7 @@ ORDINALS: Final = {
 # Ordinals that also mean something else ("first time", "wait a second"): they match a number, never require one.
 SOFT_ORDINALS: Final = {"first": 1, "second": 2}
 SOFT_NUMBERS: Final = {
-    "single": 1, "once": 1, "twice": 2, "double": 2, "couple": 2, "pair": 2, "both": 2, "triple": 3, "thrice": 3,
+    "single": 1, "once": 1, "double": 2, "couple": 2, "pair": 2, "both": 2, "triple": 3,
 }  # fmt: skip
 ORDINAL_SUFFIXES: Final = frozenset({"st", "nd", "rd", "th"})
 # "one" after these is a pronoun ("this one", "a bigger one", "the red one"), not a count.
