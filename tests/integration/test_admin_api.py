@@ -96,6 +96,8 @@ def test_an_agency_onboards_a_store_and_its_first_key_answers_shoppers(admin: Ad
         "degradePercent": 95.0,
         "fallbackMessage": "Back at 9am!",
         "cacheVocabulary": [],
+        "cacheThreshold": None,
+        "cacheJudge": "band",
         "alerts": {"email": None, "slack": False, "slackWebhookUrl": None},
         "keys": [],
     }
@@ -176,6 +178,18 @@ def test_a_stores_cache_vocabulary_is_kept_until_it_is_changed(admin: Admin) -> 
     assert admin.put("gear-shop", {**STORE, "fallbackMessage": "Back soon"}).body["cacheVocabulary"] == kept
     assert admin.call("GET", "/v1/admin/tenants/gear-shop").body["cacheVocabulary"] == kept
     assert admin.put("gear-shop", {**STORE, "cacheVocabulary": []}).body["cacheVocabulary"] == []
+
+
+def test_a_store_chooses_its_cache_threshold_and_when_the_judge_is_asked(admin: Admin) -> None:
+    chosen = admin.put("careful", {**STORE, "cacheThreshold": 0.9, "cacheJudge": "always"})
+    assert (chosen.body["cacheThreshold"], chosen.body["cacheJudge"]) == (0.9, "always")
+    kept = admin.put("careful", STORE)  # omitted: kept
+    assert (kept.body["cacheThreshold"], kept.body["cacheJudge"]) == (0.9, "always")
+    reset = admin.put("careful", {**STORE, "cacheThreshold": None, "cacheJudge": "off"})  # null: the default
+    assert (reset.body["cacheThreshold"], reset.body["cacheJudge"]) == (None, "off")
+    for wrong in ({"cacheThreshold": 1.5}, {"cacheThreshold": "high"}, {"cacheJudge": "sometimes"}):
+        refused = admin.put("careful", {**STORE, **wrong})
+        assert (refused.status, refused.error["code"]) == (400, "invalid_request"), wrong
 
 
 def test_alert_destinations_are_set_and_the_webhook_never_comes_back(admin: Admin) -> None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from local.openrouter_sim import judged
-from spendrail.cache.judge import INSTRUCTIONS, JUDGE_USER, MAX_JUDGED_CHARS, Judge, JudgeMode
+from spendrail.cache.judge import INSTRUCTIONS, JUDGE_USER, MAX_JUDGED_CHARS, Judge
+from spendrail.cache.model import JudgeMode
 from spendrail.deadline import Deadline
-from spendrail.errors import UpstreamError
+from spendrail.errors import UnknownModelError, UpstreamError
 from spendrail.llm.port import Usage
 from spendrail.pricing import PricingCatalog
 from tests.fakes.llm import ScriptedLLM, answer
@@ -78,7 +79,7 @@ def test_questions_too_long_to_judge_are_not_sent_and_hold_nothing() -> None:
 
 
 def test_an_unknown_judge_model_fails_at_start_rather_than_being_priced_at_zero() -> None:
-    with pytest.raises(Exception, match="unknown|model"):
+    with pytest.raises(UnknownModelError):
         Judge(ScriptedLLM(), CATALOG, "nobody/free-judge", certain=0.95)
 
 

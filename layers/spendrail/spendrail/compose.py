@@ -34,6 +34,8 @@ from spendrail.api.admin import AdminEndpoint
 from spendrail.api.chat import ChatEndpoint, IdempotencyGate
 from spendrail.api.observe import Observer
 from spendrail.cache.dynamodb import DynamoDBCacheStore
+from spendrail.cache.judge import Judge
+from spendrail.cache.model import SIMILARITY
 from spendrail.cache.semantic import SemanticCache
 from spendrail.cache.service import AnswerCache
 from spendrail.chat.service import ChatService
@@ -195,7 +197,15 @@ class Components:
             refresh_seconds=settings.cache_refresh_seconds,
             max_entries=settings.cache_max_entries,
         )
-        return SemanticCache(answers, embedder.embedder, self.catalog, embedder.model)
+        similarity = SIMILARITY[settings.embedder]
+        judge = (
+            Judge(self.llm, self.catalog, settings.cache_judge_model, certain=similarity.certain)
+            if settings.cache_judge_model
+            else None
+        )
+        return SemanticCache(
+            answers, embedder.embedder, self.catalog, embedder.model, threshold=similarity.threshold, judge=judge
+        )
 
     @cached_property
     def chat_service(self) -> ChatService:

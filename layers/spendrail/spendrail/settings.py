@@ -39,6 +39,9 @@ class Settings(BaseModel):
     local_embedder_path: str = Field(default="", alias="LOCAL_EMBEDDER_PATH")
     embedding_model: str = Field(default="openai/text-embedding-3-small", alias="EMBEDDING_MODEL")
     embedding_dimensions: int = Field(default=512, alias="EMBEDDING_DIMENSIONS", ge=64, le=3072)
+    # The judge model a similar answer is put to before it is served (cache/judge.py; when, per tenant: cache_judge).
+    # Empty: no judge, the guards alone decide.
+    cache_judge_model: str = Field(default="meta-llama/llama-3.3-70b-instruct", alias="CACHE_JUDGE_MODEL")
     cache_ttl_seconds: int = Field(default=7 * 86_400, alias="CACHE_TTL_SECONDS", ge=60, le=90 * 86_400)
     cache_refresh_seconds: float = Field(default=5.0, alias="CACHE_REFRESH_SECONDS", ge=0, le=3600)
     cache_max_entries: int = Field(default=20_000, alias="CACHE_MAX_ENTRIES", ge=10, le=500_000)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, field_validator, model_validator
 
+from spendrail.cache.model import JudgeMode
 from spendrail.money import MoneyError, usd_to_nanos
 from spendrail.state import BudgetState
 
@@ -87,6 +88,20 @@ class TenantSettingsIn(BaseModel):
         "answer is served only for a question naming the same ones; omitted keeps the current list, [] clears it; "
         "kept sorted, each once",
     )
+    cache_threshold: float | None = Field(
+        default=None,
+        alias="cacheThreshold",
+        ge=0.5,
+        le=0.99,
+        description="the cosine similarity a cached answer needs (0.5-0.99); null: the embedder's measured default "
+        "(docs/cache-eval.md); omitted keeps the current one",
+    )
+    cache_judge: JudgeMode | None = Field(
+        default=None,
+        alias="cacheJudge",
+        description="when a similar cached answer is first put to the judge model: band (below certainty, the "
+        "default), always, or off; omitted keeps the current mode",
+    )
     alerts: AlertDestinationsIn | None = None
 
     @field_validator("daily_budget_usd", "monthly_budget_usd", "soft_cap_percent", "degrade_percent", mode="before")
@@ -152,6 +167,8 @@ class TenantSettingsOut(BaseModel):
     degrade_percent: UsdAmount = Field(serialization_alias="degradePercent")
     fallback_message: str = Field(serialization_alias="fallbackMessage")
     cache_vocabulary: list[str] = Field(serialization_alias="cacheVocabulary")
+    cache_threshold: float | None = Field(serialization_alias="cacheThreshold", description="null: the default")
+    cache_judge: JudgeMode = Field(serialization_alias="cacheJudge")
     alerts: AlertDestinationsOut
     keys: list[KeyInfo]
 

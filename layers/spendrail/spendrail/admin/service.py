@@ -25,6 +25,7 @@ from spendrail.admin.models import (
 )
 from spendrail.alerts.model import window_end
 from spendrail.alerts.port import AlertSink
+from spendrail.cache.model import JudgeMode
 from spendrail.deadline import Deadline
 from spendrail.errors import BadRequestError, NotFoundError, TenantNotFoundError
 from spendrail.ledger.events import LedgerEvent
@@ -119,9 +120,19 @@ class TenantAdmin:
             if settings.cache_vocabulary is not None
             else (existing.cache_vocabulary if existing else ())
         )
-        profile = Tenant(tenant_id, fallback, cache_vocabulary=vocabulary)
-        if existing is not None:
-            profile = Tenant(tenant_id, fallback, existing.cache_threshold, existing.uncacheable_use_cases, vocabulary)
+        given = settings.model_fields_set
+        threshold = (
+            settings.cache_threshold if "cache_threshold" in given else (existing.cache_threshold if existing else None)
+        )
+        judge = settings.cache_judge or (existing.cache_judge if existing else JudgeMode.BAND)
+        profile = Tenant(
+            tenant_id,
+            fallback,
+            threshold,
+            existing.uncacheable_use_cases if existing else frozenset(),
+            vocabulary,
+            judge,
+        )
         self._registry.put_tenant(profile)
         change = self._ledger.change_policy(tenant_id, policy)
         if settings.alerts is not None and self._destinations is not None:
@@ -248,6 +259,8 @@ class TenantAdmin:
             degrade_percent=policy.degrade_percent,
             fallback_message=profile.fallback_message,
             cache_vocabulary=list(profile.cache_vocabulary),
+            cache_threshold=profile.cache_threshold,
+            cache_judge=profile.cache_judge,
             alerts=AlertDestinationsOut(
                 email=where.email, slack=where.slack, slack_webhook_url=MASKED_WEBHOOK if where.slack else None
             ),

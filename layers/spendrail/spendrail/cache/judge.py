@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 
+from spendrail.cache.model import JudgeMode
 from spendrail.deadline import Deadline
 from spendrail.errors import UpstreamError
 from spendrail.estimate import input_tokens_upper_bound
@@ -28,14 +28,6 @@ INSTRUCTIONS = (
     "correct answer to the first also correctly answers the second (same product, variant, size, colour, amount, "
     "quantity, place, direction, time and the same yes/no sense), otherwise no."
 )
-
-
-class JudgeMode(StrEnum):
-    """When a tenant's semantic hits are verified: never, only below certainty (the default), or always."""
-
-    OFF = "off"
-    BAND = "band"
-    ALWAYS = "always"
 
 
 @dataclass(frozen=True)

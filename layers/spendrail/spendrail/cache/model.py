@@ -3,6 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """How an embedder's cosine scores are read: the default threshold of a hit (a tenant's own wins) and the score
+    from which the judge is not asked in `JudgeMode.BAND`. Measured on the evaluation set (docs/cache-eval.md)."""
+
+    threshold: float
+    certain: float
+
+
+SIMILARITY = {
+    "local": Similarity(threshold=0.80, certain=0.95),  # all-MiniLM-L6-v2
+    "openrouter": Similarity(threshold=0.85, certain=0.95),  # text-embedding-3-small
+}
+
+
+class JudgeMode(StrEnum):
+    """When a tenant's similar answers are put to the judge model (cache/judge.py): never, only below certainty
+    (the default), or always."""
+
+    OFF = "off"
+    BAND = "band"
+    ALWAYS = "always"
 
 
 @dataclass(frozen=True)

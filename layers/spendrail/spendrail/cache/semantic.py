@@ -1,5 +1,6 @@
 """The chat service's one collaborator for caching: which questions may use the cache, the exact and the similar
-lookup, the prompt's embedding (priced and budgeted like an answer), and keeping new answers.
+lookup, the prompt's embedding (priced and budgeted like an answer), the judge's second opinion on an uncertain
+similar answer (budgeted the same way), and keeping new answers.
 
 Everything here only ever saves money, so nothing here fails a request: a cache table that is down, an embedding
 that fails or cannot be read, each means "answer without the cache this time".
@@ -8,13 +9,14 @@ that fails or cannot be read, each means "answer without the cache this time".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 from aws_lambda_powertools import Logger
 
-from spendrail.cache.model import CacheScope, StoredAnswer
+from spendrail.cache.judge import Judge
+from spendrail.cache.model import CacheScope, JudgeMode, StoredAnswer
 from spendrail.cache.rules import personal_data, tenant_guard
 from spendrail.cache.service import AnswerCache, SimilarAnswer
 from spendrail.deadline import Deadline
@@ -23,7 +25,7 @@ from spendrail.estimate import input_tokens_upper_bound
 from spendrail.llm.port import Embedder
 from spendrail.money import usd_to_nanos
 from spendrail.pricing import PricingCatalog
-from spendrail.tenants.model import Tenant
+from spendrail.tenants.model import DEFAULT_CACHE_THRESHOLD, Tenant
 
 logger = Logger(child=True)  # a child of the handler's Powertools Logger: JSON, with the request's keys
 
@@ -31,16 +33,27 @@ logger = Logger(child=True)  # a child of the handler's Powertools Logger: JSON,
 @dataclass(frozen=True)
 class EmbeddedPrompt:
     vector: npt.NDArray[np.float32] | None  # None: no cache this time
-    cost: int  # nano-USD charged for the embedding
+    cost: int  # nano-USD charged for the lookup: the embedding, and the judge's call when it was asked
     in_doubt: int  # part of `cost` charged at the hold because the real cost is unknown
 
 
 class SemanticCache:
-    def __init__(self, answers: AnswerCache, embedder: Embedder, catalog: PricingCatalog, embedding_model: str) -> None:
+    def __init__(
+        self,
+        answers: AnswerCache,
+        embedder: Embedder,
+        catalog: PricingCatalog,
+        embedding_model: str,
+        *,
+        threshold: float = DEFAULT_CACHE_THRESHOLD,
+        judge: Judge | None = None,
+    ) -> None:
         self._answers = answers
         self._embedder = embedder
         self._catalog = catalog
         self._embedding_price = catalog.price(embedding_model)  # unknown model: fail at start, never price it $0
+        self.threshold = threshold  # the embedder's default; a tenant's own `cache_threshold` wins
+        self._judge = judge
 
     def scope(self, profile: Tenant, use_case: str, prompt: str, *, has_history: bool) -> CacheScope | None:
         """Where this question may be cached, or None: a use case the merchant excluded, a conversation past its
@@ -59,6 +72,11 @@ class SemanticCache:
     def embedding_hold(self, prompt: str) -> int:
         """The embedding's worst case, held with the answer's."""
         return self._embedding_price.cost_nanos(input_tokens_upper_bound([prompt]), 0)
+
+    def lookup_hold(self, profile: Tenant, prompt: str) -> int:
+        """The worst case of a semantic lookup for this tenant: the embedding's, and the judge's if it may be asked."""
+        judged = self._judge is not None and profile.cache_judge is not JudgeMode.OFF
+        return self.embedding_hold(prompt) + (self._judge.hold(prompt) if judged and self._judge else 0)
 
     def embed(self, prompt: str, request_id: str, deadline: Deadline) -> EmbeddedPrompt:
         held = self.embedding_hold(prompt)
@@ -87,6 +105,27 @@ class SemanticCache:
         brands, `Tenant.cache_vocabulary`) among them."""
         guard = tenant_guard(vocabulary)
         return self._unless_down(lambda: self._answers.similar(scope, prompt, vector, threshold, guard=guard))
+
+    def verified(
+        self,
+        profile: Tenant,
+        prompt: str,
+        found: SimilarAnswer,
+        embedded: EmbeddedPrompt,
+        request_id: str,
+        deadline: Deadline,
+    ) -> tuple[SimilarAnswer | None, EmbeddedPrompt]:
+        """`found` if it may be served (the judge agreed, or the tenant's mode did not ask it), and what the lookup
+        cost so far, the judge's call included."""
+        if self._judge is None or not self._judge.needed(profile.cache_judge, found.score):
+            return found, embedded
+        verdict = self._judge.same(prompt, found.entry.prompt, request_id, deadline)
+        logger.info(
+            "cache candidate judged",
+            extra={"cache_score": round(found.score, 4), "judge_same": verdict.same, "judge_cost_nanos": verdict.cost},
+        )
+        spent = replace(embedded, cost=embedded.cost + verdict.cost, in_doubt=embedded.in_doubt + verdict.in_doubt)
+        return (found if verdict.same else None), spent
 
     def keep(
         self, scope: CacheScope, prompt: str, reply: str, model: str, cost: int, vector: npt.NDArray[np.float32]

@@ -84,7 +84,8 @@ class ChatService:
             if exact is not None:  # served even when the budget is stopped: it costs nothing
                 snapshot = self._ledger.record_savings(question.tenant.tenant_id, exact.cost_nanos)
                 return self._cached(call, exact.reply, exact.model, "exact", exact.cost_nanos, snapshot)
-        embed_hold = cache.embedding_hold(question.prompt) if cache is not None and scope is not None else 0
+        profile = self._profiles.of(question.tenant)
+        lookup_hold = cache.lookup_hold(profile, question.prompt) if cache is not None and scope is not None else 0
         admitted = self._budget.reserve(
             question.tenant,
             question.use_case,
@@ -92,8 +93,8 @@ class ChatService:
             call.max_tokens,
             question.request_id,
             deadline,
-            extra=embed_hold,
-            fallback_message=lambda: self._profiles.of(question.tenant).fallback_message,
+            extra=lookup_hold,
+            fallback_message=lambda: profile.fallback_message,
         )
         llm_deadline = deadline.sooner(self._llm_timeout, keep=SETTLE_RESERVE_SECONDS)
         embedded = EmbeddedPrompt(None, 0, 0)
@@ -101,6 +102,10 @@ class ChatService:
             try:
                 embedded = cache.embed(question.prompt, question.request_id, llm_deadline)
                 similar = self._similar(cache, scope, question, embedded)
+                if similar is not None:  # put to the judge first where the tenant's mode says so
+                    similar, embedded = cache.verified(
+                        profile, question.prompt, similar, embedded, question.request_id, llm_deadline
+                    )
             except BaseException:
                 # Not an answer we can give (a missing secret, a bug): close the hold with what is known to be spent.
                 self._budget.settle(admitted.hold, embedded.cost, in_doubt=embedded.in_doubt, deadline=deadline)
@@ -122,7 +127,8 @@ class ChatService:
         if embedded.vector is None:
             return None
         profile = self._profiles.of(question.tenant)
-        return cache.similar(scope, question.prompt, embedded.vector, profile.cache_threshold, profile.cache_vocabulary)
+        threshold = profile.cache_threshold if profile.cache_threshold is not None else cache.threshold
+        return cache.similar(scope, question.prompt, embedded.vector, threshold, profile.cache_vocabulary)
 
     def _prepare(self, question: Question, deadline: Deadline) -> _Call:
         wanted = use_case(self._catalog, question.use_case)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from spendrail.dynamo.call import DynamoCall
-from spendrail.tenants.model import DEFAULT_CACHE_THRESHOLD, KeyRecord, KeyStatus, Tenant, key_id_of
+from spendrail.cache.model import JudgeMode
+from spendrail.tenants.model import KeyRecord, KeyStatus, Tenant, key_id_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -75,7 +76,16 @@ class DynamoDBTenantDirectory:
                 "sk": {"S": "PROFILE"},
                 "tenant_list": {"S": _LISTED},
                 "fallback_message": {"S": tenant.fallback_message},
-                "cache_threshold": {"N": str(tenant.cache_threshold)},
+                # Only a threshold the merchant chose; the embedder's default otherwise. (The old `cache_threshold`
+                # attribute was never settable: it always held the default of its day, so it is not read.)
+                **(
+                    {"cache_min_score": {"N": str(tenant.cache_threshold)}}
+                    if tenant.cache_threshold is not None
+                    else {}
+                ),
+                **(
+                    {"cache_judge": {"S": tenant.cache_judge.value}} if tenant.cache_judge is not JudgeMode.BAND else {}
+                ),
                 # A string set cannot be empty in DynamoDB: absent means every use case may be cached.
                 **(
                     {"uncacheable_use_cases": {"SS": sorted(tenant.uncacheable_use_cases)}}
@@ -126,7 +136,8 @@ def _profile(tenant_id: str, item: dict[str, Any]) -> Tenant:
     return Tenant(
         tenant_id,
         item["fallback_message"]["S"],
-        float(item["cache_threshold"]["N"]) if "cache_threshold" in item else DEFAULT_CACHE_THRESHOLD,
+        float(item["cache_min_score"]["N"]) if "cache_min_score" in item else None,
         frozenset(item["uncacheable_use_cases"]["SS"]) if "uncacheable_use_cases" in item else frozenset(),
         tuple(sorted(item["cache_vocabulary"]["SS"])) if "cache_vocabulary" in item else (),
+        JudgeMode(item["cache_judge"]["S"]) if "cache_judge" in item else JudgeMode.BAND,
     )

@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from spendrail.cache.model import JudgeMode
+
 KEY_PREFIX = "srk_"
 # 32 random bytes -> 43 characters of URL-safe base64.
 _KEY_FORMAT = re.compile(r"^srk_[A-Za-z0-9_-]{43}$")
@@ -22,17 +24,19 @@ class KeyStatus(StrEnum):
     REVOKED = "revoked"
 
 
-DEFAULT_CACHE_THRESHOLD = 0.85
+DEFAULT_CACHE_THRESHOLD = 0.85  # for OpenRouter's text-embedding-3-small; each embedder has its own (settings)
 
 
 @dataclass(frozen=True)
 class Tenant:
     tenant_id: str
     fallback_message: str = DEFAULT_FALLBACK_MESSAGE
-    cache_threshold: float = DEFAULT_CACHE_THRESHOLD  # cosine similarity a cached answer needs (not money)
+    cache_threshold: float | None = None  # cosine similarity a cached answer needs; None: the embedder's default
     uncacheable_use_cases: frozenset[str] = frozenset()
     # The merchant's own products and brands: a cached answer is served only for a question naming the same ones.
     cache_vocabulary: tuple[str, ...] = ()
+    # When a similar answer is put to the judge model first: below certainty (default), always, or never.
+    cache_judge: JudgeMode = JudgeMode.BAND
 
 
 @dataclass(frozen=True)
