@@ -257,6 +257,7 @@ class Features:
     relations: dict[str, frozenset[str]]  # class -> values
     roles: dict[str, frozenset[str]]  # what -> "src" / "dst"
     bindings: frozenset[tuple[str, str]]  # (thing, the noun after it): ("place:us", "card")
+    arrangement: Arrangement  # see `_arrangement`
 
 
 # Words of letters/digits, joined by "-" or "_" ("sku-9981"), with an optional leading "#" ("#1234").
@@ -580,6 +581,44 @@ def _roles_of(tokens: list[str], mentions: list[tuple[int, int, str, str]]) -> d
     return found
 
 
+Arrangement = tuple[tuple[str, ...], frozenset[str], frozenset[tuple[str, str]]]
+
+
+def _arrangement(tokens: list[str]) -> Arrangement:
+    """The content words of a question (sorted), each with the preposition it hangs from ("to:uk", "from:us"; a
+    word after "and"/"or" shares its neighbour's: "for men or women"), and the pairs of content words side by side
+    ("us card"). Two questions with the same words differ in meaning when these differ; "ship to the UK from the
+    US" and "ship from the US to the UK" do not."""
+    words: list[str] = []
+    attached: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    preposition = ""  # the preposition the previous content word hangs from
+    previous = -2  # where the previous content word is
+    head = ""  # the content word just before the previous one ("take" in "take Visa and PayPal")
+    for i, token in enumerate(tokens):
+        if token in lx.STOPWORDS:
+            continue
+        j = i - 1
+        while j >= 0 and tokens[j] in _DETERMINERS:
+            j -= 1
+        coordinated = j >= 0 and tokens[j] in {"and", "or"} and j - 1 == previous
+        if j >= 0 and tokens[j] in lx.ROLE_PREPOSITIONS:
+            preposition = tokens[j]
+        elif not coordinated:
+            preposition = ""
+        words.append(token)
+        attached.add(f"{preposition}:{token}")
+        if previous == i - 1:
+            head = tokens[previous]
+            pairs.add((head, token))
+        elif coordinated and head:  # "take Visa and PayPal": take PayPal too
+            pairs.add((head, token))
+        else:
+            head = ""
+        previous = i
+    return tuple(sorted(words)), frozenset(attached), frozenset(pairs)
+
+
 @lru_cache(maxsize=64)
 def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split(","))
@@ -649,6 +688,7 @@ def features(text: str) -> Features:
         relations={relation: frozenset(values) for relation, values in reader.relations.items()},
         roles=reader.roles(),
         bindings=reader.bindings(),
+        arrangement=_arrangement(reader.tokens),
     )
 
 
@@ -716,7 +756,29 @@ def _roles(a: Features, b: Features) -> bool:
         and any((theirs := b.roles.get(what)) is not None and mine.isdisjoint(theirs) for what, mine in a.roles.items())
     ):
         return True
-    return _swapped(a.bindings, b.bindings)
+    return _swapped(a.bindings, b.bindings) or _rearranged(a.arrangement, b.arrangement)
+
+
+def _rearranged(mine: Arrangement, theirs: Arrangement) -> bool:
+    """The same content words, put together otherwise: one attached to another preposition, or modifying another
+    word ("a US card on the Canadian site" / "a Canadian card on the US site")."""
+    words, attached, pairs = mine
+    if words != theirs[0] or len(set(words)) < 2:
+        return False
+    their_attached, their_pairs = theirs[1], theirs[2]
+    # the same prepositions on other words ("for cash" / "for a gift card"), or the same words paired otherwise;
+    # a preposition one question has and the other not is rewording ("fit a laptop" / "a laptop fit in")
+    moved = attached != their_attached and _preps(attached) == _preps(their_attached) != []
+    repaired = pairs != their_pairs and _sides(pairs) == _sides(their_pairs)
+    return moved or repaired
+
+
+def _preps(attached: frozenset[str]) -> list[str]:
+    return sorted(p for p, _, _ in (a.partition(":") for a in attached) if p)
+
+
+def _sides(pairs: frozenset[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    return sorted(first for first, _ in pairs), sorted(second for _, second in pairs)
 
 
 def _swapped(mine: frozenset[tuple[str, str]], theirs: frozenset[tuple[str, str]]) -> bool:

@@ -1211,6 +1211,23 @@ NEUTRAL: Final = (
 )  # fmt: skip
 
 # ---------------------------------------------------------------------------------------------------------------
+# Word order: the words that carry no content of their own, and the prepositions that attach a word to a role
+
+STOPWORDS: Final = frozenset(
+    {
+        "a", "an", "the", "this", "that", "these", "those", "my", "your", "our", "their", "his", "her", "its", "i",
+        "me", "you", "we", "us", "they", "them", "he", "she", "it", "is", "are", "was", "were", "be", "been",
+        "being", "am", "do", "does", "did", "done", "have", "has", "had", "can", "could", "will", "would", "shall",
+        "should", "may", "might", "must", "to", "from", "into", "for", "in", "on", "at", "with", "by", "of", "via",
+        "than", "about", "as", "and", "or", "nor", "but", "so", "if", "then", "there", "here", "what", "which",
+        "who", "whom", "whose", "when", "where", "why", "how", "any", "some", "all", "each", "every", "just",
+        "also", "too", "very", "please", "hi", "hello", "hey", "thanks", "thank", "ok", "okay", "get", "got",
+        "one", "ones", "s", "way", "possible", "like", "yes",
+    }
+)  # fmt: skip
+ROLE_PREPOSITIONS: Final = frozenset({"to", "from", "into", "for", "in", "on", "at", "with", "by", "via", "than"})
+
+# ---------------------------------------------------------------------------------------------------------------
 # Numbers
 
 NUMBER_UNITS: Final = {
