@@ -118,7 +118,7 @@ Meaning = tuple[str, str, str]  # kind ("list", "relation", "negation", "duratio
 class _Entry:
     words: tuple[str, ...]
     meanings: tuple[Meaning, ...]  # a phrase may mean several things: "cheaper" is a price and the aspect asked
-    condition: str  # "" or a context the entry needs (see `_Reader._holds`)
+    checks: tuple[tuple[str, tuple[str, ...]], ...]  # the context it needs, parsed: (check, its words); see _holds
     tail: list[str]  # the words after the first two, to compare with a slice of the tokens
 
 
@@ -158,13 +158,22 @@ def _compile() -> tuple[_Table, _PairTable, dict[str, tuple[str, str]]]:
     single: dict[str, list[_Entry]] = {}
     pairs: dict[tuple[str, str], list[_Entry]] = {}
     for (words, condition), found in meanings.items():
-        entry = _Entry(words, tuple(found), condition, list(words[2:]))
+        entry = _Entry(words, tuple(found), _parsed(condition), list(words[2:]))
         if len(words) == 1:
             single.setdefault(words[0], []).append(entry)
         else:
             pairs.setdefault((words[0], words[1]), []).append(entry)
     longest_first = {pair: tuple(sorted(found, key=lambda e: -len(e.words))) for pair, found in pairs.items()}
     return {word: tuple(found) for word, found in single.items()}, longest_first, symbols
+
+
+def _parsed(condition: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """ "after:how&before_any:is,are" -> (("after", ("how",)), ("before_any", ("is", "are")))"""
+    checks = []
+    for part in filter(None, condition.split("&")):
+        name, _, words = part.partition(":")
+        checks.append((name, tuple(words.replace(",", " ").split())))
+    return tuple(checks)
 
 
 _SINGLE, _PAIRS, _SYMBOLS = _compile()
@@ -257,7 +266,8 @@ class Features:
     relations: dict[str, frozenset[str]]  # class -> values
     roles: dict[str, frozenset[str]]  # what -> "src" / "dst"
     bindings: frozenset[tuple[str, str]]  # (thing, the noun after it): ("place:us", "card")
-    arrangement: Arrangement  # see `_arrangement`
+    content: tuple[str, ...]  # the content words, sorted (see `_arrangement`)
+    tokens: tuple[str, ...]
 
 
 # Words of letters/digits, joined by "-" or "_" ("sku-9981"), with an optional leading "#" ("#1234").
@@ -353,12 +363,12 @@ class _Reader:
                 if (
                     end <= len(tokens)
                     and (end == i + 2 or tokens[i + 2 : end] == entry.tail)
-                    and (not entry.condition or self._holds(entry.condition, i, end))
+                    and (not entry.checks or self._holds(entry.checks, i, end))
                 ):
                     self._emit(entry, i, end)
                     return end
         for entry in _SINGLE.get(tokens[i], ()):
-            if not entry.condition or self._holds(entry.condition, i, i + 1):
+            if not entry.checks or self._holds(entry.checks, i, i + 1):
                 self._emit(entry, i, i + 1)
                 return i + 1
         return i
@@ -401,40 +411,42 @@ class _Reader:
         else:
             self.lists.setdefault("unit", set()).add(unit)
 
-    def _holds(self, condition: str, i: int, end: int) -> bool:
-        if "&" in condition:  # all of them
-            return all(self._holds(part, i, end) for part in condition.split("&"))
+    def _holds(self, checks: tuple[tuple[str, tuple[str, ...]], ...], i: int, end: int) -> bool:
+        """Every check of an entry holds around tokens[i:end]."""
+        return all(self._check(name, words, i, end) for name, words in checks)
+
+    def _check(self, name: str, words: tuple[str, ...], i: int, end: int) -> bool:
         tokens = self.tokens
         before = tokens[i - 1] if i > 0 else ""
         after = tokens[end] if end < len(tokens) else ""
-        if condition == "number_before":
+        if name == "after":
+            return self._after(words, i)
+        if name == "number_before":
             return bool(before) and _is_number(before)
-        if condition == "amount_before":
+        if name == "amount_before":
             return self._amount_before(i)
-        if condition == "not_number_before":
+        if name == "not_number_before":
             return not self._amount_before(i)
-        if condition == "number_after":
+        if name == "number_after":
             return any(_is_number(t) for t in tokens[end : end + 3])
-        if condition == "not_number_after":
+        if name == "not_number_after":
             return not (after and after[0].isdigit())
-        if condition == "time_after":
+        if name == "before_any":
+            return after in words
+        if name == "time_after":
             nxt = tokens[end + 1] if after == "the" and end + 1 < len(tokens) else after
             return bool(nxt) and (nxt[0].isdigit() or nxt in _TIME_STARTS)
-        if condition == "month_context":
+        if name == "month_context":
             return before in lx.MONTH_CONTEXT or (bool(before) and before[0].isdigit()) or after[:1].isdigit()
-        if condition == "after_model":
+        if name == "after_model":
             return bool(before) and (before[0].isdigit() or before in _VARIANT_WORDS)
-        if condition == "before_tier":
+        if name == "before_tier":
             return after in lx.TIER_NOUNS
-        if condition == "size_context":
+        if name == "size_context":
             return before == "size" or after in {"size", "sizes"} or self._near_size(i, end)
-        if condition.startswith("before_any:"):
-            return after in _word_set(condition.removeprefix("before_any:"))
-        if condition.startswith("after:"):
-            return self._after(condition.removeprefix("after:").split(), i)
-        if condition == "us_context":
+        if name == "us_context":
             return before == "the" or self.upper_us or after in lx.US_CONTEXT
-        raise AssertionError(condition)
+        raise AssertionError(name)
 
     def _amount_before(self, i: int) -> bool:
         tokens = self.tokens
@@ -455,12 +467,12 @@ class _Reader:
         right = k < len(tokens) and tokens[k] in _SIZE_LETTERS and (k > end or len(tokens[k]) > 1)
         return left or right
 
-    def _after(self, words: list[str], i: int) -> bool:
+    def _after(self, words: tuple[str, ...], i: int) -> bool:
         """The words come just before token i, maybe with a determiner between: "in store", "in the store"."""
         tokens = self.tokens
         if i > 0 and tokens[i - 1] in _DETERMINERS and tokens[i - 1] not in words:
             i -= 1
-        return i >= len(words) and tokens[i - len(words) : i] == words
+        return i >= len(words) and tuple(tokens[i - len(words) : i]) == words
 
     def _period(self, i: int) -> None:
         """this/next/last before a period word: "next week", "last 30 days", "the past few days", "my last order"."""
@@ -584,7 +596,8 @@ def _roles_of(tokens: list[str], mentions: list[tuple[int, int, str, str]]) -> d
 Arrangement = tuple[tuple[str, ...], frozenset[str], frozenset[tuple[str, str]]]
 
 
-def _arrangement(tokens: list[str]) -> Arrangement:
+@lru_cache(maxsize=1024)
+def _arrangement(tokens: tuple[str, ...]) -> Arrangement:
     """The content words of a question (sorted), each with the preposition it hangs from ("to:uk", "from:us"; a
     word after "and"/"or" shares its neighbour's: "for men or women"), and the pairs of content words side by side
     ("us card"). Two questions with the same words differ in meaning when these differ; "ship to the UK from the
@@ -617,11 +630,6 @@ def _arrangement(tokens: list[str]) -> Arrangement:
             head = ""
         previous = i
     return tuple(sorted(words)), frozenset(attached), frozenset(pairs)
-
-
-@lru_cache(maxsize=64)
-def _word_set(words: str) -> frozenset[str]:
-    return frozenset(words.split(","))
 
 
 def _days(days: float) -> str:
@@ -688,7 +696,8 @@ def features(text: str) -> Features:
         relations={relation: frozenset(values) for relation, values in reader.relations.items()},
         roles=reader.roles(),
         bindings=reader.bindings(),
-        arrangement=_arrangement(reader.tokens),
+        content=tuple(sorted(t for t in reader.tokens if t not in lx.STOPWORDS)),
+        tokens=tuple(reader.tokens),
     )
 
 
@@ -756,14 +765,17 @@ def _roles(a: Features, b: Features) -> bool:
         and any((theirs := b.roles.get(what)) is not None and mine.isdisjoint(theirs) for what, mine in a.roles.items())
     ):
         return True
-    return _swapped(a.bindings, b.bindings) or _rearranged(a.arrangement, b.arrangement)
+    if _swapped(a.bindings, b.bindings):
+        return True
+    # the same content words (rare but for swaps): only then the arrangements are worth reading
+    return a.content == b.content and _rearranged(_arrangement(a.tokens), _arrangement(b.tokens))
 
 
 def _rearranged(mine: Arrangement, theirs: Arrangement) -> bool:
     """The same content words, put together otherwise: one attached to another preposition, or modifying another
     word ("a US card on the Canadian site" / "a Canadian card on the US site")."""
     words, attached, pairs = mine
-    if words != theirs[0] or len(set(words)) < 2:
+    if len(set(words)) < 2:
         return False
     their_attached, their_pairs = theirs[1], theirs[2]
     # the same prepositions on other words ("for cash" / "for a gift card"), or the same words paired otherwise;
