@@ -53,9 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     read = guards.features.__wrapped__  # the reading itself, without the memo
     texts = {
-        "short question (%d chars)" % len(SHORT): SHORT,
-        "prose (%d chars)" % LENGTH: (PROSE * (LENGTH // len(PROSE) + 1))[:LENGTH],
-        "lexicon words only (%d chars)" % LENGTH: (KEYWORDS * (LENGTH // len(KEYWORDS) + 1))[:LENGTH],
+        f"short question ({len(SHORT)} chars)": SHORT,
+        f"prose ({LENGTH} chars)": (PROSE * (LENGTH // len(PROSE) + 1))[:LENGTH],
+        f"lexicon words only ({LENGTH} chars)": (KEYWORDS * (LENGTH // len(KEYWORDS) + 1))[:LENGTH],
     }
     gc.disable()
     print("reading a question (features, not memoized), best of", args.repeats)
