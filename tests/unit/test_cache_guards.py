@@ -2,10 +2,12 @@
 
 import pytest
 
-from spendrail.cache.guards import (
+from spendrail.cache.guards import (  # the fast reading and the plain one
     GUARDS,
     VOCABULARY_REASON,
     Guard,
+    _reference_tokens,
+    _tokens,
     aspects_differ,
     audiences_differ,
     carriers_differ,
@@ -30,6 +32,7 @@ from spendrail.cache.guards import (
     variants_differ,
     varieties_differ,
 )
+from spendrail.cache.text import fold
 
 Case = tuple[str, str, bool]  # new question, cached question, must the guard block it
 
@@ -577,3 +580,24 @@ def test_tenant_guard_reports_vocabulary_only_when_the_general_guards_pass() -> 
 def test_tenant_guard_without_vocabulary_is_the_general_guard() -> None:
     assert tenant_guard([]) is guard_reason
     assert tenant_guard(["", "  ", "--"]) is guard_reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can't log in!",
+        "I dont know, it cannot be",
+        "Is it $3,000.50 or 12.5?",
+        "zx500 vs ZX-500 Pro, 5kg, 3xl, 2-day, 21st",
+        "u.s. and U.S.A.; women's, men's and kids' sizes",
+        "'quoted' words, 80's style, o'clock, rock'n'roll's",
+        "¿Dónde está? — “hola” … café naïve x²y",
+        "e.g. 1,2,3 and 1.2.3 and 1,000,000",
+        "order#1234 at 5 a.m., AB_123 foo_bar",
+        "a'b'c'd 1a'b x'1 hello,world.today",
+    ],
+)
+def test_long_messages_are_read_word_for_word_like_short_ones(text: str) -> None:
+    # Long messages take a faster path through str methods; every spelling must come out as the plain regex reads it.
+    folded = fold(text)
+    assert _tokens(folded) == _reference_tokens(folded)

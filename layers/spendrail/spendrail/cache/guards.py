@@ -8,7 +8,8 @@ serves a wrong answer), but follows meaning where a word list alone would block 
 "unable to log in" both carry one negation, "thirty days" and "30-day" the same number.
 
 Cost: each question is folded, tokenized and read once (`features`, memoized per text), so comparing it with each
-candidate compares small sets; the word lists are compiled into one table keyed by first word at import.
+candidate compares small sets; the word lists (`lexicon.py`) are compiled at import into tables keyed by a phrase's
+first word or first two words, and only the words that can start a phrase are looked at.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ _SCAN: Final = re.compile(
 _NT_HEADS: Final = {"ca": "can", "wo": "will", "sha": "shall", "ai": "is"}
 _CLITICS: Final = frozenset({"s", "re", "ll", "ve", "d", "m"})
 # Chat spellings without the apostrophe; "cant" and "wont" are rare as nouns in a shop's support chat.
+_BARE_HEADS: Final = {"cannot": "can", "cant": "can", "wont": "will", "aint": "is"}  # else "didnt" -> "did"
 _BARE_NOT: Final = {
-    word: (word[:-2] if word not in {"cannot", "cant", "wont", "aint"} else {"cannot": "can", "cant": "can",
-           "wont": "will", "aint": "is"}[word], "not")
+    word: (_BARE_HEADS.get(word, word[:-2]), "not")
     for word in (
         "cannot", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt", "shouldnt",
         "wouldnt", "wont", "havent", "hasnt", "hadnt", "aint", "mustnt", "neednt",
@@ -257,7 +258,7 @@ def _negative_word(word: str) -> bool:
 @dataclass(frozen=True, slots=True, eq=False)
 class Features:
     numbers: Counter[str]  # counts that must be matched: "30", "thirty", "30th", "one item"
-    loose: Counter[str]  # numbers plus uncertain ones that may match them: "first", "this one", "twice"
+    loose: Counter[str]  # numbers plus uncertain ones that may match them: "first", "this one", "a week"
     identifiers: frozenset[str]
     loose_identifiers: frozenset[str]  # identifiers plus a word and the number after it: "zx 500" may be ZX-500
     emails: frozenset[str]
