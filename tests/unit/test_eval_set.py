@@ -169,7 +169,7 @@ def test_roc_auc_counts_ties_as_half() -> None:
 
 def test_guard_reasons_count_blocked_paraphrases_and_caught_negatives_above_the_threshold() -> None:
     pairs = [
-        Pair("p", "Is the return window 30 days?", "Is the return window a month?", "paraphrase", "x", "dev"),
+        Pair("p", "Is the return window 30 days?", "Is the return window 4 weeks?", "paraphrase", "x", "dev"),
         Pair("n", "Is shipping free over $50?", "Is shipping free over $100?", "negative", "x", "dev"),
         Pair("q", "Can I pay with PayPal?", "Can I checkout with PayPal?", "paraphrase", "x", "dev"),
     ]
