@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from spendrail.dynamo.call import DynamoCall
 from spendrail.cache.model import JudgeMode
+from spendrail.dynamo.call import DynamoCall
 from spendrail.tenants.model import KeyRecord, KeyStatus, Tenant, key_id_of
 
 if TYPE_CHECKING:
