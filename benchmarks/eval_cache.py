@@ -36,7 +36,7 @@ import numpy.typing as npt
 
 from spendrail.cache import rules
 from spendrail.cache.memory import InMemoryCacheStore
-from spendrail.cache.model import CacheScope
+from spendrail.cache.model import SIMILARITY, CacheScope
 from spendrail.cache.rules import Guard
 from spendrail.cache.service import AnswerCache
 from spendrail.settings import Settings
@@ -171,6 +171,11 @@ def default_embedder(settings: Settings) -> str:
     if name not in EMBEDDERS:
         raise EmbedderUnavailableError(f"EMBEDDER={configured!r} is not one of {', '.join(EMBEDDERS)}")
     return name
+
+
+def default_threshold(embedder: str) -> float:
+    """The threshold the cache uses for this embedder when a tenant chose none (spendrail.cache.model.SIMILARITY)."""
+    return SIMILARITY[embedder].threshold if embedder in SIMILARITY else DEFAULT_CACHE_THRESHOLD
 
 
 def make_embedder(name: str, settings: Settings) -> Embedder:
@@ -398,7 +403,9 @@ def _overall_table(judged: Sequence[Judged], guard_name: str, thresholds: Sequen
             cells.append(f"{_pct(r.wrong):>6} ({r.negatives_served:3d}/{r.negatives:3d})")
         mark = "*" if threshold == default else " "
         lines.append(f"{threshold:>9.2f}{mark} | {cells[0]:>16} {cells[1]:>16} | {cells[2]:>16} {cells[3]:>16}")
-    lines.append("  * the tenant default (DEFAULT_CACHE_THRESHOLD); wrong answers: negatives served / negatives")
+    lines.append(
+        "  * the default for this embedder (cache.model.SIMILARITY); wrong answers: negatives served / negatives"
+    )
     return lines
 
 
@@ -445,6 +452,42 @@ def render_goal(judged: Sequence[Judged], guard_name: str, default: float) -> li
             f"  {name:<8} wrong {_pct(r.wrong)} (95% CI {_interval(wrong_ci)}), "
             f"paraphrases {_pct(r.served)} (95% CI {_interval(served_ci)}): {'met' if met else 'NOT met'}"
         )
+    return lines
+
+
+def _served_with_judge(
+    items: Sequence[Judged], hits: Sequence[Judged], certain: float, accept: Callable[[Judged], float]
+) -> tuple[float, float]:
+    """Paraphrases and negatives served (shares) when hits below `certain` are served with probability accept(j)."""
+    kept = [(j, 1.0 if j.score >= certain else accept(j)) for j in hits]
+    paraphrases = sum(1 for j in items if j.pair.label == "paraphrase")
+    negatives = len(items) - paraphrases
+    good = sum(w for j, w in kept if j.pair.label == "paraphrase")
+    bad = sum(w for j, w in kept if j.pair.label == "negative")
+    return (good / paraphrases if paraphrases else 0.0), (bad / negatives if negatives else 0.0)
+
+
+def render_judge(
+    judged: Sequence[Judged], guard_name: str, default: float, certain: float, verdicts: Mapping[str, bool] | None
+) -> list[str]:
+    """The judge in band mode at the default threshold: how many guarded hits it is asked about (a score below
+    `certain`), and what is served when it answers. `verdicts` (pair id -> same?) come from a real judge model when
+    one is reachable; without one only the bounds are shown: a judge that is always right, and one wrong one time in
+    ten either way (modeled, not measured)."""
+    cases: list[tuple[str, Callable[[Judged], float]]] = [
+        ("a judge always right (upper bound)", lambda j: float(j.pair.label == "paraphrase")),
+        ("a judge wrong 1 time in 10 (modeled)", lambda j: 0.9 if j.pair.label == "paraphrase" else 0.1),
+    ]
+    if verdicts is not None:
+        cases.insert(0, ("the judge model (measured)", lambda j: float(verdicts.get(j.pair.id, False))))
+    lines = ["", f"The judge (band mode: asked below {certain}) at the default threshold {default}, {guard_name}"]
+    for name, items in by_split(judged).items():
+        hits = [j for j in items if j.served[guard_name, default]]
+        band = sum(1 for j in hits if j.score < certain)
+        lines.append(f"  {name:<8} asked about {band} of {len(hits)} hits")
+        for label, accept in cases:
+            good, bad = _served_with_judge(items, hits, certain, accept)
+            lines.append(f"           {label:<38} paraphrases {_pct(good)}, wrong answers {_pct(bad)}")
     return lines
 
 
@@ -530,16 +573,35 @@ def render(evaluation: Evaluation, pairs_path: Path) -> list[str]:
     return lines
 
 
+def model_verdicts(evaluation: Evaluation, settings: Settings, certain: float) -> dict[str, bool]:
+    """The judge model's answer for every hit it would be asked about at the default threshold (a real call each)."""
+    from spendrail.cache.judge import Judge
+    from spendrail.deadline import Deadline
+    from spendrail.llm.openrouter import OpenRouterClient
+    from spendrail.pricing import PricingCatalog
+
+    key = settings.openrouter_api_key.get_secret_value()
+    if not key:
+        raise SystemExit("eval-cache: --judge-model needs OPENROUTER_API_KEY")
+    client = OpenRouterClient(api_key=lambda: key, base_url=settings.openrouter_base_url)
+    judge = Judge(client, PricingCatalog.load(), settings.cache_judge_model, certain=certain)
+    asked = [j for j in evaluation.judged if j.served[evaluation.guard_name, evaluation.default] and j.score < certain]
+    return {j.pair.id: judge.same(j.pair.b, j.pair.a, f"eval-{j.pair.id}", Deadline.after(30)).same for j in asked}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.eval_cache", description=__doc__.split("\n\n")[0])
     parser.add_argument("--embedder", choices=EMBEDDERS, help="default: the settings' (EMBEDDER), else simulator")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every figure to PATH as JSON")
     parser.add_argument("--show-errors", action="store_true", help="list the misjudged pairs of the dev split")
     parser.add_argument(
-        "--threshold",
-        type=float,
-        default=DEFAULT_CACHE_THRESHOLD,
-        help="of --show-errors (default: the tenant default)",
+        "--threshold", type=float, help="the default to report and of --show-errors (default: the embedder's default)"
+    )
+    parser.add_argument(
+        "--judge-model",
+        action="store_true",
+        help="ask the judge model (CACHE_JUDGE_MODEL through OpenRouter; needs OPENROUTER_API_KEY) about the hits it "
+        "would be asked about, and report what it changes",
     )
     parser.add_argument("--pairs", type=Path, default=PAIRS)
     parser.add_argument("--vocabulary", type=Path, default=VOCABULARY)
@@ -550,11 +612,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmbedderUnavailableError as exc:
         print(f"eval-cache: {exc}", file=sys.stderr)
         return 2
-    thresholds = (*THRESHOLDS, args.threshold)  # a --threshold of its own joins the table
-    evaluation = evaluate(load_pairs(args.pairs), embedder, load_vocabulary(args.vocabulary), thresholds=thresholds)
+    default = args.threshold if args.threshold is not None else default_threshold(embedder.name)
+    evaluation = evaluate(
+        load_pairs(args.pairs), embedder, load_vocabulary(args.vocabulary), thresholds=THRESHOLDS, default=default
+    )
     lines = render(evaluation, args.pairs)
+    certain = SIMILARITY[embedder.name].certain if embedder.name in SIMILARITY else 1.0
+    verdicts = model_verdicts(evaluation, settings, certain) if args.judge_model else None
+    lines += render_judge(evaluation.judged, evaluation.guard_name, default, certain, verdicts)
     if args.show_errors:
-        lines += render_errors(evaluation.judged, evaluation.guard_name, args.threshold)
+        lines += render_errors(evaluation.judged, evaluation.guard_name, default)
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(evaluation.as_json(), indent=2) + "\n", encoding="utf-8")

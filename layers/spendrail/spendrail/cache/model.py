@@ -16,7 +16,7 @@ class Similarity:
 
 
 SIMILARITY = {
-    "local": Similarity(threshold=0.80, certain=0.95),  # all-MiniLM-L6-v2
+    "local": Similarity(threshold=0.75, certain=0.95),  # all-MiniLM-L6-v2: docs/cache-eval.md
     "openrouter": Similarity(threshold=0.85, certain=0.95),  # text-embedding-3-small
 }
 
