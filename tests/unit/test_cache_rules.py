@@ -122,3 +122,75 @@ def test_doc_lists_every_rule() -> None:
     assert f"`{VOCABULARY_REASON}`" in doc
     for kind, _, _ in PRIVACY_RULES:
         assert f"`{kind}`" in doc
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# normalize: the regex form against the per-character form it replaced (the exact tier's keys must not change)
+
+
+def _reference_normalize(prompt: str) -> str:
+    import unicodedata
+
+    from spendrail.cache.text import fold
+
+    text = fold(prompt)
+
+    def joiner(i: int) -> bool:
+        return 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+
+    def unpunctuated(i: int) -> str:
+        is_punctuation = unicodedata.category(text[i]).startswith("P")
+        return " " if is_punctuation and not joiner(i) else text[i]
+
+    return " ".join("".join(unpunctuated(i) for i in range(len(text))).split())
+
+
+_ALPHABET = (
+    "abcXYZ019 _-.,'\u2019\u2018\u02bc!?;:/\\@#$%&*()[]{}<>+=~^`|\"\t\n\u00a0\u2003"
+    "\u00e9\u00c9\u00df\u0130\u0131\ufb01\u00bd\u00b2\u0663\u0664\u06f5\u0967\u0e52\uff57\uff21\uff11\uff01\uff03\u3001\u3002\u300c\u300d\u2014\u2013\u2026\u2022\u20ac\u00a3\u00a5\u00a9\u00ae\u2122\U0001f600\U0001f44d\U0001f3fd\u0301\u200d"
+)
+_ASCII = [char for char in _ALPHABET if char.isascii()]
+_SAMPLES = (
+    "",
+    "_",
+    "a_b",
+    "_a_",
+    "don't",
+    "Don\u2019t!",
+    "jane.doe@shop.com?",
+    "order #1234, please...",
+    "3,000 or 3.000?",
+    "ab-123 / ab_123",
+    "\uff37\uff48\uff45\uff52\uff45\u3000\uff49\uff53\u3000\uff4d\uff59\u3000\uff4f\uff52\uff44\uff45\uff52\uff1f",
+    "\u0637\u0644\u0628\u064a \u0631\u0642\u0645 \u0661\u0662\u0663\u0664\u061f",
+    "O\u00f9 est ma commande ? \u00ab vite \u00bb",
+    "\u00bfD\u00f3nde est\u00e1 mi pedido?",
+    "free shipping over $50 (USD) \u2014 today only!!",
+    "emoji \U0001f600! then \U0001f44d\U0001f3fd.",
+)
+
+
+@pytest.mark.parametrize("prompt", _SAMPLES)
+def test_normalize_matches_the_per_character_form(prompt: str) -> None:
+    assert normalize(prompt) == _reference_normalize(prompt)
+
+
+def test_normalize_matches_the_per_character_form_on_random_text() -> None:
+    import random
+
+    rng = random.Random(20261128)
+    for _ in range(5000):
+        prompt = "".join(rng.choice(_ALPHABET) for _ in range(rng.randint(0, 40)))
+        assert normalize(prompt) == _reference_normalize(prompt), repr(prompt)
+        ascii_prompt = "".join(rng.choice(_ASCII) for _ in range(rng.randint(0, 40)))
+        assert normalize(ascii_prompt) == _reference_normalize(ascii_prompt), repr(ascii_prompt)
+
+
+def test_normalize_matches_the_per_character_form_on_every_punctuation_and_symbol() -> None:
+    import sys
+    import unicodedata
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] in "PS"]
+    for char in chars:
+        for prompt in (char, f"a{char}b", f"1{char}", f"{char}x", f"a {char} b"):
+            assert normalize(prompt) == _reference_normalize(prompt), repr(prompt)
