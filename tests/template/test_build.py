@@ -1,11 +1,12 @@
 """`sam build` for arm64 on this x86_64 machine, without Docker: every function's artifact holds its own code, the
 layer holds the shared package with its pricing catalog, an aarch64 build of every compiled dependency and the
-embedding model (float16 weights that still give sentence-transformers' vectors), and a function with the layer
-stays under Lambda's 250 MB unzipped limit."""
+embedding model (float16 weights that still give sentence-transformers' vectors), bytecode for CPython 3.13, and a
+function with the layer stays under Lambda's 250 MB unzipped limit."""
 
 from __future__ import annotations
 
 import filecmp
+import importlib.util
 import json
 import struct
 from collections import Counter
@@ -131,6 +132,21 @@ def test_the_layer_ships_the_embedding_model_in_float16_and_it_gives_the_referen
     assert (vectors * expected).sum(axis=1).min() >= 0.999
 
 
-def test_the_layer_holds_no_bytecode_or_scripts_of_the_build_host(built: Path) -> None:
-    assert not list(LAYER.rglob("*.pyc"))
+def test_the_layer_ships_bytecode_for_the_runtimes_interpreter_only(built: Path) -> None:
+    """Lambda cannot write __pycache__ under /opt: the layer brings CPython 3.13 bytecode of the shared package and
+    of every dependency (checked on the biggest), as unchecked-hash .pyc files, and none for another interpreter."""
+    for package in ("spendrail", "botocore", "openai", "pydantic", "aws_lambda_powertools", "numpy"):
+        sources = [p for p in (LAYER / package).rglob("*.py") if "__pycache__" not in p.parts]
+        missing = [s for s in sources if not (s.parent / "__pycache__" / f"{s.stem}.cpython-313.pyc").is_file()]
+        assert sources and missing == [], (package, missing[:5])
+    header = (LAYER / "spendrail" / "__pycache__" / "compose.cpython-313.pyc").read_bytes()[:8]
+    assert header[:4] == importlib.util.MAGIC_NUMBER  # this test runs on 3.13, as the runtime does
+    assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, unchecked: no stat of the source at import
+    strays = [
+        p for p in LAYER.rglob("*.pyc") if not p.name.endswith(".cpython-313.pyc") or p.parent.name != "__pycache__"
+    ]
+    assert strays == []
+
+
+def test_the_layer_holds_no_scripts_of_the_build_host(built: Path) -> None:
     assert not (LAYER / "bin").exists()
