@@ -12,16 +12,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import openai
 from aws_lambda_powertools import Logger
-from openai.types.chat import ChatCompletion
 
 from spendrail.deadline import Deadline
 from spendrail.errors import ContentRejectedError, UpstreamError
 from spendrail.llm.port import Completion, CompletionRequest, Embedding, Usage
+
+# The openai SDK is imported when a client is built, not with this module: `import openai` loads every type of the
+# SDK (over a second of a cold start here: benchmarks/cold_start.py), which the functions that import the composition
+# root but never call the model (admin, slack, windows) need not pay. The chat function builds its client at init, so
+# its first request's deadline never pays the import either.
+if TYPE_CHECKING:
+    import openai
+    from openai.types.chat import ChatCompletion
 
 logger = Logger(child=True)  # a child of the handler's Powertools Logger: JSON, with the request's keys
 
@@ -76,6 +82,8 @@ def _status_error(exc: openai.APIStatusError) -> Exception:
 
 def _transport_error(exc: openai.APIConnectionError, what: str) -> UpstreamError:
     """A timeout or a broken connection: harmless if the request never left, in doubt if it did."""
+    import openai  # noqa: PLC0415 - lazy, see the note at the top
+
     sent = type(exc.__cause__).__name__ not in _NOT_SENT
     timed_out = isinstance(exc, openai.APITimeoutError)
     if not sent:
@@ -115,6 +123,8 @@ class OpenRouterClient:
         embedding_dimensions: int = 512,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        import openai  # noqa: F401, PLC0415 - lazy, see the note at the top: imported by the init that builds us
+
         self._api_key = api_key
         self.base_url = base_url
         self._headers = {"HTTP-Referer": referer, "X-Title": title}
@@ -125,6 +135,8 @@ class OpenRouterClient:
         self._client_key = ""
 
     def _sdk(self) -> openai.OpenAI:
+        import openai  # noqa: PLC0415 - lazy, see the note at the top
+
         key = self._api_key()  # cached by Powertools Parameters; a rotated key takes effect here
         if self._client is None or key != self._client_key:
             self._client = openai.OpenAI(
@@ -149,6 +161,8 @@ class OpenRouterClient:
 
     def embed(self, text: str, request_id: str, deadline: Deadline) -> Embedding:
         """One embedding through OpenRouter's OpenAI-compatible endpoint; never retried (the cache is optional)."""
+        import openai  # noqa: PLC0415 - lazy, see the note at the top
+
         try:
             response = self._sdk().embeddings.create(
                 model=self._embedding_model,
@@ -178,6 +192,8 @@ class OpenRouterClient:
         )
 
     def _call(self, request: CompletionRequest, deadline: Deadline) -> Completion:
+        import openai  # noqa: PLC0415 - lazy, see the note at the top
+
         body = wire_body(request)
         if deadline.remaining() <= 0:
             raise UpstreamError("no time left to ask the model", status=504, kind="timeout")
@@ -206,6 +222,8 @@ class OpenRouterClient:
 
     @staticmethod
     def _read(completion: ChatCompletion) -> Completion:
+        from openai.types.chat import ChatCompletion  # noqa: PLC0415 - lazy, see the note at the top
+
         if not isinstance(completion, ChatCompletion):
             raise TypeError("not a chat completion")
         usage = None
