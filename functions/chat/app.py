@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from spendrail import snapstart
 from spendrail.api import errors
 from spendrail.compose import Components
 from spendrail.settings import Settings
@@ -20,6 +21,7 @@ app = APIGatewayHttpResolver()
 errors.register(app)
 components = Components(Settings.from_env())
 endpoint = components.chat_endpoint(logger, metrics)
+snapstart.register(components)  # Lambda's SnapStart hooks; nothing to register with outside Lambda
 
 
 # No @tracer.capture_method here: it logs every exception with its traceback, and ours (a 429, a 401) are answers,
