@@ -4,12 +4,14 @@
 
 After a discarded warm-up of each, runs a raw and a ledger phase in each of --rounds rounds (default 6) and reports
 the median of the per-round ratios: each ledger phase is compared with the raw phase run just before it, so drift
-in machine load cancels out. Every phase stops after 300 s.
+in machine load cancels out. Every phase stops after 300 s. The figures are also written to
+`.bench/ledger_throughput.json`, one entry per thread count (a run at another count keeps the others).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import random
 import statistics
@@ -22,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from local.dynalite import client as make_client
@@ -37,6 +40,7 @@ RAW_KEY = {"pk": {"S": "RAW"}, "sk": {"S": "COUNTER"}}
 TENANT = "bench-tenant"
 CAP_USD = Decimal(1_000_000)
 ESTIMATE_NANOS = (1_000_000, 5_000_000)
+OUT = Path(".bench/ledger_throughput.json")
 
 
 class PhaseTimeoutError(Exception):
@@ -138,7 +142,7 @@ def ledger_phase(db: Any, counter: CallCounter, threads: int, cycles: int) -> Le
     return LedgerRun(cycles / elapsed, calls, cycles, sum(r for r, _ in results), spent_ok)
 
 
-def report(threads: int, cycles: int, raws: list[float], ledgers: list[LedgerRun]) -> None:
+def report(threads: int, cycles: int, raws: list[float], ledgers: list[LedgerRun]) -> dict[str, object]:
     raw = statistics.median(raws)
     cycles_per_s = statistics.median(run.cycles_per_s for run in ledgers)
     calls = sum((run.calls for run in ledgers), Counter())
@@ -169,6 +173,35 @@ def report(threads: int, cycles: int, raws: list[float], ledgers: list[LedgerRun
     print("-" * (width + 30))
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "cycles": cycles,
+        "rounds": len(raws),
+        "raw_calls_per_s": round(raw, 1),
+        "ledger_cycles_per_s": round(cycles_per_s, 1),
+        "calls_per_cycle": round(calls_per_cycle, 4),
+        "ratio": round(ratio, 3),
+        "ratios": [round(r, 3) for r in ratios],
+        "goal_met": ratio >= 0.8,
+        "consistent": all(run.spent_ok for run in ledgers),
+    }
+
+
+def write_figures(threads: int, figures: dict[str, object]) -> None:
+    """Merge this thread count's figures into the JSON file (runs at other counts stay)."""
+    existing: dict[str, object] = {}
+    if OUT.exists():
+        try:
+            existing = json.loads(OUT.read_text())
+        except ValueError:
+            existing = {}
+    by_threads = existing.get("threads")
+    merged = dict(by_threads) if isinstance(by_threads, dict) else {}
+    merged[str(threads)] = figures
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text(json.dumps({"threads": merged}, indent=2, sort_keys=True) + "\n")
+    print(f"written to {OUT}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         except PhaseTimeoutError as exc:
             print(exc, file=sys.stderr)
             return 1
-    report(args.threads, args.cycles, raws, ledgers)
+    write_figures(args.threads, report(args.threads, args.cycles, raws, ledgers))
     return 0
 
 

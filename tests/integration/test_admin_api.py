@@ -12,6 +12,7 @@ import pytest
 
 from local.apigw import LambdaContext, api_gateway_event
 from spendrail.admin.auth import new_admin_token
+from spendrail.chat.stopped import StoppedTenants
 from tests.handlers import load_function
 from tests.integration.conftest import ChatHarness
 
@@ -118,7 +119,15 @@ def test_changing_settings_answers_200_and_takes_effect_on_the_next_request(admi
     refused = admin.chat.post({"prompt": "Hi?", "customerId": "c1"}, key=key)
     assert refused.status == 429  # the new, tiny cap applies at once on a warm instance
     admin.put("shop-b", {"dailyBudgetUsd": 5, "monthlyBudgetUsd": 50})
+    assert admin.chat.post({"prompt": "Hi?", "customerId": "c1"}, key=key).status == 429  # remembered: no write
+    _staleness_bound_passed(admin)
     assert admin.chat.post({"prompt": "Hi?", "customerId": "c1"}, key=key).status == 200
+
+
+def _staleness_bound_passed(admin: Admin) -> None:
+    """What STALE_SECONDS (5 s) do to a warm chat instance: it reads a tenant it saw stopped before refusing again
+    (a fresh memory with no staleness allowed; the test does not wait)."""
+    admin.chat.module.endpoint._service._budget._stopped = StoppedTenants(stale_seconds=0)
 
 
 def test_tenants_are_listed_a_page_at_a_time(admin: Admin) -> None:
@@ -321,6 +330,7 @@ def test_raising_a_stopped_stores_cap_serves_the_next_shopper_and_says_budget_re
 
     raised = admin.put("flash", {"dailyBudgetUsd": 5, "monthlyBudgetUsd": 50})
     assert raised.status == 200
+    _staleness_bound_passed(admin)  # the instance refuses from memory until then (docs/ledger.md, Refusals)
     assert admin.chat.post(ask | {"prompt": "And now?"}, key=key).status == 200  # served on the next request
 
     kinds = []

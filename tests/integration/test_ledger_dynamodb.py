@@ -153,7 +153,7 @@ def test_the_first_request_of_a_new_window_takes_a_bounded_few_more(
     clock.advance(days=1)
     faulty.calls.clear()
     assert ledger.reserve("shop", CENT).admitted
-    assert faulty.calls == Counter(update_item=3, get_item=1)  # refused, read, roll, reserve
+    assert faulty.calls == Counter(update_item=3)  # refused (the item comes with the failure), roll, reserve
 
 
 def test_a_request_reclaims_all_expired_holds_in_one_write(
@@ -167,7 +167,8 @@ def test_a_request_reclaims_all_expired_holds_in_one_write(
     faulty.calls.clear()
     result = ledger.reserve("shop", 30 * CENT)
     assert (result.refusal, result.retry_after) == (Refusal.BUSY, 25)
-    assert faulty.calls == Counter(update_item=2, get_item=1)  # refused, read, one write for all three holds
+    # refused (the item comes with the failure, no read), one write for all three holds
+    assert faulty.calls == Counter(update_item=2)
 
 
 def _reclaims(request: dict[str, Any]) -> bool:
@@ -227,3 +228,15 @@ def test_the_sweeper_reads_only_tenants_that_may_hold_budget(
     report = ledger.reclaim_stale_holds()
     assert report.tenants_checked == 1  # the idle tenants are never touched
     assert ledger.reclaim_stale_holds().tenants_checked == 0  # an empty tenant leaves the index
+
+
+def test_a_refused_reserve_learns_why_from_its_failed_write_without_a_read(
+    ledger: DynamoDBLedger, faulty: FaultyClient
+) -> None:
+    hold = ledger.reserve("shop", 100 * CENT).hold
+    assert hold is not None
+    ledger.settle(hold, 100 * CENT)  # the whole day spent (the settle claims the hard stop)
+    faulty.calls.clear()
+    refused = ledger.reserve("shop", CENT)
+    assert (refused.refusal, refused.snapshot.daily.spent, refused.alerts) == (Refusal.EXHAUSTED, 100 * CENT, ())
+    assert faulty.calls == Counter(update_item=1)  # ReturnValuesOnConditionCheckFailure brought the item

@@ -2,6 +2,7 @@
 
 Routing needs the tenant's state before the reserve that reports it afresh, so the state each tenant was last seen
 in is remembered per instance; the reserve's answer then refines the route as far as the hold already covers it.
+A tenant refused as exhausted is remembered too (`chat.stopped`): its next requests are refused without a write.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aws_lambda_powertools import Logger
 
 from spendrail.alerts.model import Alert
 from spendrail.alerts.port import AlertSink
+from spendrail.chat.stopped import STALE_SECONDS, Stop, StoppedTenants
 from spendrail.deadline import Deadline
 from spendrail.errors import (
     BudgetBusyError,
@@ -68,6 +70,7 @@ class BudgetGate:
         busy_wait_seconds: float = 1.5,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
+        stale_seconds: float = STALE_SECONDS,
     ) -> None:
         self._ledger = ledger
         self._catalog = catalog
@@ -76,6 +79,7 @@ class BudgetGate:
         self._clock = clock
         self._sleep = sleep
         self._last_state: dict[str, BudgetState] = {}
+        self._stopped = StoppedTenants(stale_seconds)
 
     def reserve(
         self,
@@ -89,7 +93,17 @@ class BudgetGate:
         extra: int = 0,
         fallback_message: Callable[[], str],
     ) -> Admitted:
-        """Hold `extra` plus the worst case of the route the budget state calls for; wait out holds in flight."""
+        """Hold `extra` plus the worst case of the route the budget state calls for; wait out holds in flight.
+
+        A tenant this instance saw refused as exhausted is refused from memory while the cheapest route still does
+        not fit the room it saw (no DynamoDB call; a read once the memory is stale, see `chat.stopped`).
+        """
+        cheapest = route(self._catalog, use_case, BudgetState.DEGRADED)
+        least = extra + worst_case_nanos(self._catalog, cheapest.candidates, texts, max_tokens)
+        stop = self._known_stop(tenant.tenant_id, least)
+        if stop is not None:
+            self._last_state[tenant.tenant_id] = BudgetState.STOPPED
+            raise BudgetExceededError(stop.snapshot, self.retry_after(stop.snapshot), fallback_message())
         state = self._last_state.get(tenant.tenant_id, BudgetState.ACTIVE)
         if state is BudgetState.STOPPED:
             state = BudgetState.DEGRADED  # the window may have reset since: ask the ledger
@@ -103,20 +117,42 @@ class BudgetGate:
             fresh = result.state
             self._last_state[tenant.tenant_id] = fresh
             if result.hold is not None:
+                self._stopped.forget(tenant.tenant_id)
                 better = self._refine(chosen, fresh, use_case, texts, max_tokens, amount - extra)
                 return Admitted(better, result, result.hold)
             if result.refusal is Refusal.EXHAUSTED:
-                if state is not BudgetState.DEGRADED:
+                snapshot = result.snapshot
+                retry_after = self.retry_after(snapshot)
+                stop = self._stopped.remember(snapshot, self._clock(), retry_after)
+                if state is not BudgetState.DEGRADED and not stop.refuses(least):
                     state = BudgetState.DEGRADED  # the cheapest model may still fit what is left
                     continue
-                snapshot = result.snapshot
-                raise BudgetExceededError(snapshot, self.retry_after(snapshot), fallback_message())
+                raise BudgetExceededError(snapshot, retry_after, fallback_message())
             if fresh is not BudgetState.STOPPED and fresh.level > state.level:
                 state = fresh
             if waiting.remaining() < pause:
                 raise BudgetBusyError(retry_after=result.retry_after or 1)
             self._sleep(pause)  # backing off while holds in flight settle; not test synchronization
             pause = min(pause * 2, _LONGEST_PAUSE_SECONDS)
+
+    def _known_stop(self, tenant_id: str, amount: int) -> Stop | None:
+        """The remembered stop that refuses `amount`, re-read first once stale; None: ask the ledger."""
+        now = self._clock()
+        stop = self._stopped.current(tenant_id, now)
+        if stop is None:
+            return None
+        if self._stopped.stale(stop, now):
+            try:
+                fresh = self._ledger.snapshot(tenant_id)  # a read, not a write: has the cap or the spend moved?
+            except StoreUnavailableError:
+                return stop if stop.refuses(amount) else None  # refusing as last seen beats waiting on a stall
+            if _terms(fresh) != _terms(stop.snapshot):
+                self._stopped.forget(tenant_id)  # a policy change may have reopened the window: the ledger decides
+                return None
+            stop = self._stopped.remember(fresh, now, self.retry_after(fresh))
+        if not stop.refuses(amount):
+            return None
+        return stop
 
     def settle(
         self,
@@ -194,3 +230,9 @@ class BudgetGate:
         better = route(self._catalog, use_case, fresh)
         needed = worst_case_nanos(self._catalog, better.candidates, texts, max_tokens)
         return better if needed <= amount else chosen
+
+
+def _terms(snapshot: LedgerSnapshot) -> tuple[object, ...]:
+    """What a policy change moves: caps, thresholds, zone (equal values, however they were parsed)."""
+    p = snapshot.policy
+    return (p.daily_cap_nanos, p.monthly_cap_nanos, p.soft_cap_percent, p.degrade_percent, p.timezone)

@@ -145,11 +145,10 @@ class DynamoDBLedger:
             keys = window_keys(now, known.policy.timezone).later(known.keys)
             hold = Hold(tenant_id, hold_id, amount, keys, expires_at)
             try:
-                attrs = self._table.write(tenant_id, updates.reserve_update(hold, known.ver), "UPDATED_NEW")[
-                    "Attributes"
-                ]
-            except ConditionFailed:
-                pass
+                update = updates.reserve_update(hold, known.ver)
+                attrs = self._table.write(tenant_id, update, "UPDATED_NEW", old_on_failure=True)["Attributes"]
+            except ConditionFailed as failed:
+                old = self._table.failed_item(failed)  # DynamoDB sends the item with the failure: no GetItem
             else:
                 self._known[tenant_id] = replace(known, keys=keys)
                 view = Item.from_write(known, tenant_id, keys, attrs, ("held", "room"))
@@ -157,7 +156,7 @@ class DynamoDBLedger:
                 crossings = self._announce(reclaimed, hold_id) if reclaimed else ()
                 snapshot = (view or self._read(tenant_id).as_of(keys)).snapshot()
                 return ReserveResult(hold, snapshot, crossings, alerts=reset + _alerts(crossings))
-            item = self._read(tenant_id)
+            item = self._remember(old) if old is not None else self._read(tenant_id)
             if hold_id in item.holds:  # our own earlier attempt was applied: a replay, not a second hold
                 stored = item.stored(hold_id)
                 view = item.as_of(stored.hold.windows)

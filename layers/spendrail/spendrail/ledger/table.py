@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from spendrail.dynamo.call import DynamoCall
+from botocore.exceptions import ClientError
+
+from spendrail.dynamo.call import ConditionFailed, DynamoCall
 from spendrail.dynamo.expression import Update, n, s
 from spendrail.errors import LedgerThrottledError, TenantNotFoundError
 from spendrail.ledger.codec import ROLL_SHARDS, Item, item_key
@@ -51,9 +53,21 @@ class LedgerTable:
         *,
         replay_safe: bool = True,
         key: dict[str, Any] | None = None,
+        old_on_failure: bool = False,
     ) -> dict[str, Any]:
+        """`old_on_failure`: a failed condition brings the item as it was (read it with `failed_item`)."""
         request = update.request(self._name, key or item_key(tenant_id), return_values)
+        if old_on_failure:
+            request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return self._call("update_item", replay_safe=replay_safe, **request)
+
+    @staticmethod
+    def failed_item(failed: ConditionFailed) -> Item | None:
+        """The item a write asked with `old_on_failure` failed its condition on; None where the answer has none
+        (dynalite ignores the parameter; an item that does not exist)."""
+        cause = failed.__cause__
+        raw: Any = cause.response.get("Item") if isinstance(cause, ClientError) else None
+        return Item.parse(raw) if raw else None
 
     def update(self, tenant_id: str, update: Update, *, replay_safe: bool = True) -> Item:
         """Apply `update` and return the whole item as it now is."""
