@@ -416,9 +416,9 @@ def measure_fakes(requests: int, warmup: int, deadline: Deadline, profile: bool)
 
 
 class Timer:
-    """Wraps one method of one instance; CPU seconds (of `clock`) and calls since the last take. The LLM call is
-    timed in process CPU, so the simulator's server thread answering it is taken out with it; the embedding in its
-    own thread's CPU (it may run in a pool thread beside the request's)."""
+    """Wraps one method of one instance; process CPU seconds and calls since the last take. Process CPU, so the
+    simulator's server thread answering the LLM call and numpy's BLAS threads embedding go out with the call (when
+    the embedding overlaps the request's own work in a pool thread, that work goes out with it too: a low bound)."""
 
     def __init__(self, target: Any, name: str, clock: Callable[[], float]) -> None:
         self.cpu = 0.0
@@ -512,7 +512,7 @@ def measure_real(requests: int, warmup: int, deadline: Deadline) -> dict[str, li
         for client in (components.dynamodb, components.idempotency_dynamodb):
             client.meta.events.register("before-call.dynamodb", counter)
         llm = Timer(components.openrouter, "complete", time.process_time)
-        embed = Timer(components.cache_embedder.embedder, "embed", time.thread_time)
+        embed = Timer(components.cache_embedder.embedder, "embed", time.process_time)
         questions = eval_questions()[: warmup + requests]
         out: dict[str, list[Sample]] = {"miss": [], "first ask, hit": [], "exact": [], "semantic": []}
         for phase in ("first", "exact", "semantic"):
