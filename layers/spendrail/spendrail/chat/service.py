@@ -4,12 +4,17 @@ The order of a request: an exact cache hit (free, served even when the budget is
 worst case of the embedding plus the answer; a similar cached answer (settles the embedding alone); else the model,
 and one settle for the embedding and the answer. Every wait fits the request's deadline; the LLM's share of it
 (`llm_timeout_seconds`) covers the embedding and the answer together.
+
+What overlaps (`spendrail.chat.overlap`, docs/cache.md "The order of a request"): a free embedding (the local
+model) starts as the request starts, beside the exact lookup and the reserve; a paid one waits for the hold, so no
+money is ever spent unheld. The cache write of a new answer runs beside its settle.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +25,7 @@ from spendrail.cache.model import CacheScope
 from spendrail.cache.semantic import EmbeddedPrompt, SemanticCache
 from spendrail.cache.service import SimilarAnswer
 from spendrail.chat.budget import Admitted, BudgetGate, utcnow
+from spendrail.chat.overlap import outcome, shared, start
 from spendrail.chat.question import Answer, Question
 from spendrail.deadline import Deadline
 from spendrail.errors import InvalidInputError, UpstreamError
@@ -64,6 +70,7 @@ class ChatService:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        executor: Executor | None = None,
     ) -> None:
         self._ledger = ledger
         self._llm = llm
@@ -75,32 +82,32 @@ class ChatService:
         )
         self._llm_timeout = llm_timeout_seconds
         self._monotonic = monotonic
+        self._executor = executor if executor is not None else shared()
 
     def answer(self, question: Question, deadline: Deadline) -> Answer:
         call = self._prepare(question, deadline)
         cache, scope = self._cache, call.scope
-        if cache is not None and scope is not None:
-            exact = cache.exact(scope, question.prompt)
-            if exact is not None:  # served even when the budget is stopped: it costs nothing
-                snapshot = self._ledger.record_savings(question.tenant.tenant_id, exact.cost_nanos)
-                return self._cached(call, exact.reply, exact.model, "exact", exact.cost_nanos, snapshot)
-        profile = self._profiles.of(question.tenant)
-        lookup_hold = cache.lookup_hold(profile, question.prompt) if cache is not None and scope is not None else 0
-        admitted = self._budget.reserve(
-            question.tenant,
-            question.use_case,
-            [m.content for m in call.messages],
-            call.max_tokens,
-            question.request_id,
-            deadline,
-            extra=lookup_hold,
-            fallback_message=lambda: profile.fallback_message,
-        )
+        early: Future[EmbeddedPrompt] | None = None
+        if cache is not None and scope is not None and cache.embedding_hold(question.prompt) == 0:
+            # A free embedding (the local model) needs no hold: start it now, beside the exact lookup and the reserve.
+            embed_deadline = deadline.sooner(self._llm_timeout, keep=SETTLE_RESERVE_SECONDS)
+            early = start(self._executor, lambda: cache.embed(question.prompt, question.request_id, embed_deadline))
+        try:
+            admitted = self._admit(call, deadline)
+        except BaseException:
+            if early is not None:
+                early.cancel()  # refused (or failed) before the hold: the embedding is not needed and cost nothing
+            raise
+        if isinstance(admitted, Answer):  # an exact hit: likewise (if it is already running, it finishes unread)
+            if early is not None:
+                early.cancel()
+            return admitted
         llm_deadline = deadline.sooner(self._llm_timeout, keep=SETTLE_RESERVE_SECONDS)
         embedded = EmbeddedPrompt(None, 0, 0)
         if cache is not None and scope is not None:
+            profile = self._profiles.of(question.tenant)
             try:
-                embedded = cache.embed(question.prompt, question.request_id, llm_deadline)
+                embedded = self._embedding(cache, question, early, llm_deadline)
                 similar = self._similar(cache, scope, question, embedded)
                 if similar is not None:  # put to the judge first where the tenant's mode says so
                     similar, embedded = cache.verified(
@@ -120,6 +127,45 @@ class ChatService:
                     call, entry.reply, entry.model, "semantic", entry.cost_nanos, snapshot, embedded.cost, crossings
                 )
         return self._generate(call, admitted, embedded, llm_deadline)
+
+    def _admit(self, call: _Call, deadline: Deadline) -> Answer | Admitted:
+        """An exact cache hit (free, served even when the budget is stopped), else the hold for the worst case of
+        the lookup and the answer. The reserve waits for the exact lookup: an exact hit makes no write but its
+        savings, so it stays at two DynamoDB calls."""
+        question, cache, scope = call.question, self._cache, call.scope
+        lookup_hold = 0
+        profile = self._profiles.of(question.tenant)
+        if cache is not None and scope is not None:
+            exact = cache.exact(scope, question.prompt)
+            if exact is not None:
+                snapshot = self._ledger.record_savings(question.tenant.tenant_id, exact.cost_nanos)
+                return self._cached(call, exact.reply, exact.model, "exact", exact.cost_nanos, snapshot)
+            lookup_hold = cache.lookup_hold(profile, question.prompt)
+        return self._budget.reserve(
+            question.tenant,
+            question.use_case,
+            [m.content for m in call.messages],
+            call.max_tokens,
+            question.request_id,
+            deadline,
+            extra=lookup_hold,
+            fallback_message=lambda: profile.fallback_message,
+        )
+
+    @staticmethod
+    def _embedding(
+        cache: SemanticCache, question: Question, early: Future[EmbeddedPrompt] | None, llm_deadline: Deadline
+    ) -> EmbeddedPrompt:
+        """The prompt's embedding: the one started early (free), else one made now, under the hold."""
+        if early is None:
+            return cache.embed(question.prompt, question.request_id, llm_deadline)
+        try:
+            return outcome(early, llm_deadline)
+        except TimeoutError:
+            if early.done():
+                raise  # the embedder itself raised it
+            logger.warning("embedding still running at the LLM deadline: answering without the cache")
+            return EmbeddedPrompt(None, 0, 0)  # started early only when free: nothing to charge
 
     def _similar(
         self, cache: SemanticCache, scope: CacheScope, question: Question, embedded: EmbeddedPrompt
@@ -163,17 +209,22 @@ class ChatService:
             raise
         answer_cost, answer_doubt = self._cost(completion, hold.amount - embedded.cost)
         cost, in_doubt = embedded.cost + answer_cost, embedded.in_doubt + answer_doubt
-        # One write records the embedding and the answer.
+        kept: Future[None] | None = None
+        if embedded.vector is not None and call.scope is not None and self._keepable(completion):
+            cache, scope, vector = self._cache, call.scope, embedded.vector
+            assert cache is not None
+            # The cache write runs beside the settle: neither waits for the other. (When DynamoDB is down both
+            # fail within the same wait; the entry is no money, so the settle's outcome does not gate it.)
+            kept = start(
+                self._executor,
+                lambda: cache.keep(scope, question.prompt, completion.text, completion.model, answer_cost, vector),
+            )
+        # One write records the embedding and the answer. (If it raises, the cache write finishes on its own.)
         settled = self._budget.settle(
             hold, cost, in_doubt=in_doubt, downgraded=chosen.downgraded, deadline=call.deadline
         )
-        # A settle that could not be written means DynamoDB is down: a cache write would only wait for it again.
-        keep = settled is not None and embedded.vector is not None and call.scope is not None
-        if keep and self._keepable(completion):
-            assert self._cache is not None and call.scope is not None and embedded.vector is not None
-            self._cache.keep(
-                call.scope, question.prompt, completion.text, completion.model, answer_cost, embedded.vector
-            )
+        if kept is not None:
+            self._written(kept, call.deadline)
         snapshot, crossings = self._after(admitted, settled)
         return Answer(
             reply=completion.text,
@@ -193,6 +244,16 @@ class ChatService:
             overshoot_nanos=settled.overshoot if settled is not None else 0,
             in_doubt_nanos=in_doubt,
         )
+
+    @staticmethod
+    def _written(kept: Future[None], deadline: Deadline) -> None:
+        """Wait for the cache write, within the request's deadline; its errors are raised as before."""
+        try:
+            outcome(kept, deadline)
+        except TimeoutError:
+            if kept.done():
+                raise
+            logger.warning("cache write still running at the deadline: answered without waiting for it")
 
     @staticmethod
     def _keepable(completion: Completion) -> bool:
