@@ -49,7 +49,9 @@ def headline(figures: Any) -> dict[str, Scalar]:
     """The top-level scalar figures of one benchmark's file (a file that is not an object has none)."""
     if not isinstance(figures, dict):
         return {}
-    return {str(k): v for k, v in figures.items() if v is None or isinstance(v, int | float | str | bool)}
+    scalars = {str(k): v for k, v in figures.items() if v is None or isinstance(v, int | float | str | bool)}
+    scalars.pop("date", None)  # the line has one date, its own
+    return scalars
 
 
 def summarize(directory: Path, date: str | None = None) -> dict[str, Any]:

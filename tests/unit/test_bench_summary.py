@@ -11,7 +11,9 @@ from benchmarks import summary
 
 
 def test_line_has_each_files_top_level_figures_and_names_the_missing(tmp_path: Path) -> None:
-    summary.write_figures("chat_overhead", {"own_cpu_miss_p50_ms": 0.8, "goal_met": True, "rows": [1, 2]}, tmp_path)
+    summary.write_figures(
+        "chat_overhead", {"date": "x", "own_cpu_miss_p50_ms": 0.8, "goal_met": True, "rows": [1, 2]}, tmp_path
+    )
     summary.write_figures("zz_new", {"x": 1, "details": {"y": 2}}, tmp_path)
     (tmp_path / "refusals.json").write_text("not json", encoding="utf-8")
     line = summary.summarize(tmp_path, date="2026-11-28T00:00:00+00:00")
@@ -19,6 +21,7 @@ def test_line_has_each_files_top_level_figures_and_names_the_missing(tmp_path: P
     assert line["chat_overhead.own_cpu_miss_p50_ms"] == 0.8
     assert line["chat_overhead.goal_met"] is True
     assert "chat_overhead.rows" not in line
+    assert "chat_overhead.date" not in line
     assert line["zz_new.x"] == 1
     assert "zz_new.details" not in line
     assert line["unreadable"] == ["refusals"]
