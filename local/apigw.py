@@ -390,6 +390,14 @@ class _Server(ThreadingHTTPServer):
         self.gateway = gateway
         super().__init__(address, _RequestHandler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up before its answer (a timeout, a closed tab) is no error of ours: API Gateway drops
+        # the reply too. Anything else is printed as socketserver does.
+        if isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            log.info("%s hung up before its answer", client_address[0])
+            return
+        super().handle_error(request, client_address)
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server

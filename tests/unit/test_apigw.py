@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import socket
+import struct
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -383,6 +384,20 @@ def test_at_most_instances_run_at_once(gateway: LocalApiGateway, gate: Gate) -> 
             raise
         assert [reply.result()[0] for reply in replies] == [200] * requests
     assert len(seen) == INSTANCES
+
+
+def test_a_client_that_hangs_up_before_its_answer_leaves_no_traceback(
+    gateway: LocalApiGateway, gate: Gate, capfd: pytest.CaptureFixture[str]
+) -> None:
+    host, port = gateway.url.removeprefix("http://").split(":")
+    client = socket.create_connection((host, int(port)))
+    client.sendall(b"POST /gate HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    held, _ = gate.accept()  # the invocation is inside the handler
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.close()  # a reset: the client is gone (a timeout, a closed tab)
+    Gate.release(held)
+    assert call(gateway.url, "GET", "/plain")[0] == 200  # still serving, and the gone client's reply was dropped
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def crash(gateway: LocalApiGateway, how: str) -> Reply:
