@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -27,6 +27,20 @@ class Counted:
         self.calls: Counter[str] = Counter()
         client = module.endpoint._service._ledger._table._call.client
         client.meta.events.register("before-call.dynamodb", lambda model, **_: self.calls.update([model.name]))
+        # The answer cache's clock and its background updates, which a test runs between requests
+        answers = module.endpoint._service._cache._answers
+        self.now = 0.0
+        self.background: list[Callable[[], None]] = []
+        answers._monotonic = lambda: self.now
+        answers._executor = self.background.append
+
+    def later(self, seconds: float) -> Counter[str]:
+        """Lets `seconds` pass, running the background updates the last request started: their calls."""
+        self.calls.clear()
+        while self.background:
+            self.background.pop(0)()
+        self.now += seconds
+        return Counter(self.calls)
 
     def ask(self, prompt: str) -> tuple[dict[str, Any], Counter[str]]:
         self.calls.clear()
@@ -59,8 +73,8 @@ def chat(dynalite_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Co
     with OpenRouterSimulator() as sim:
         env = dev.function_env(dynalite_endpoint, settings, sim.base_url, "sk-or-test") | {
             "POWERTOOLS_METRICS_DISABLED": "true",
-            "CACHE_REFRESH_SECONDS": "3600",  # refreshes are periodic, not per request: keep them out of the count
         }
+        assert Settings.from_env(env).cache_refresh_seconds == 5  # the template's setting
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         yield Counted(load_function("chat"), key)
@@ -78,3 +92,44 @@ def test_calls_per_request_exact_hit_2_semantic_hit_3_miss_4(chat: Counted) -> N
     body, semantic = chat.ask("How can I track my order")
     assert body["cached"] is True
     assert semantic == Counter(GetItem=1, UpdateItem=2)  # exact lookup, reserve, settle with savings
+
+
+TOPICS = {  # one set per spacing: the tenant's entries stay in the table between tests
+    5: [
+        ("How do I cancel my subscription?", "How can I cancel my subscription"),
+        ("How do I update my shipping address?", "How can I update my shipping address"),
+        ("How do I apply a gift card?", "How can I apply a gift card"),
+    ],
+    60: [
+        ("How do I change my email address?", "How can I change my email address"),
+        ("How do I delete my account?", "How can I delete my account"),
+        ("How do I leave a product review?", "How can I leave a product review"),
+    ],
+}
+
+
+@pytest.mark.parametrize("spacing", [5, 60])
+def test_calls_per_request_at_realistic_spacing_with_the_templates_refresh(chat: Counted, spacing: int) -> None:
+    first = {5: "Do you ship to Canada?", 60: "Do you ship to Mexico?"}[spacing]
+    assert chat.ask(first)[0]["cached"] is False  # the instance's first request loads its caches and the index
+    critical: dict[str, list[int]] = {"miss": [], "exact": [], "semantic": []}
+    background: dict[str, list[int]] = {"miss": [], "exact": [], "semantic": []}
+    for question, paraphrase in TOPICS[spacing]:
+        for kind, prompt in (("miss", question), ("exact", question), ("semantic", paraphrase)):
+            chat.later(spacing)
+            body, calls = chat.ask(prompt)
+            assert body["cached"] is (kind != "miss"), (kind, prompt)
+            assert "Query" not in calls  # the index is refreshed off the request's path
+            critical[kind].append(calls.total())
+            background[kind].append(chat.later(0).total())
+    # On the request's path: exact hit 2, semantic hit 3, miss 4 (+1 GetItem when the key or profile cache of 60 s
+    # expires, not the answer cache's)
+    limits = {"exact": 2, "semantic": 3, "miss": 4}
+    for kind, counts in critical.items():
+        assert max(counts) <= limits[kind] + (1 if spacing >= 60 else 0), (kind, counts)
+    # Off it: one Query per refresh, at most one per refresh interval (5 s): here one per request
+    assert all(count <= 1 for counts in background.values() for count in counts), background
+    print(
+        f"spacing {spacing}s:",
+        {k: (sum(v) / len(v), sum(background[k]) / len(v)) for k, v in critical.items()},
+    )

@@ -78,9 +78,11 @@ def test_the_cache_store_on_dynamodb(cached: ChatHarness) -> None:
     store.put(scope, StoredAnswer("k0", "other", "other", "m", 9, 9999, 4_000_000_000, vector))  # first one stays
     assert store.get(scope, "k0") == answers[0]
     assert store.get(CacheScope("shop", "sales"), "k0") is None
-    assert [a.key for a in store.since(scope, 1003, 10)] == ["k3", "k4"]
+    assert [a.key for a in store.since(scope, 1002, 10)] == ["k3", "k4"]  # created after 1002: not the one at it
     assert [a.key for a in store.newest(scope, 2)] == ["k3", "k4"]
     assert [a.key for a in store.since(scope, 0, 3)] == ["k0", "k1", "k2"]
+    assert [a.key for a in store.older(scope, 1003, 2)] == ["k3", "k2"]  # at or before 1003, newest first
+    assert [a.key for a in store.older(scope, 1001, 10)] == ["k1", "k0"]
 
 
 @pytest.mark.parametrize("fault", [Fault.status(502), Fault.status(429, retry_after=3), Fault.malformed()])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 from spendrail.cache.memory import InMemoryCacheStore
-from spendrail.cache.model import CacheScope
+from spendrail.cache.model import CacheScope, StoredAnswer
 from spendrail.cache.service import AnswerCache
 from spendrail.deadline import Deadline
+from spendrail.errors import StoreUnavailableError
 from tests.fakes.embedder import HashedEmbedder
 
 SHOP = CacheScope("shop", "support")
@@ -26,13 +29,40 @@ def clocks() -> Clocks:
     return Clocks()
 
 
-def make(store: InMemoryCacheStore, clocks: Clocks, *, max_entries: int = 100, ttl: int = 3600) -> AnswerCache:
+class Background:
+    """The executor of background updates: holds them until the test runs them, as a worker thread would."""
+
+    def __init__(self) -> None:
+        self.tasks: list[Callable[[], None]] = []
+
+    def __call__(self, task: Callable[[], None]) -> None:
+        self.tasks.append(task)
+
+    def run(self) -> int:
+        done = 0
+        while self.tasks:
+            self.tasks.pop(0)()
+            done += 1
+        return done
+
+
+def make(
+    store: InMemoryCacheStore,
+    clocks: Clocks,
+    *,
+    max_entries: int = 100,
+    ttl: int = 3600,
+    first_load: int = 1000,
+    background: Background | None = None,
+) -> AnswerCache:
     return AnswerCache(
         store,
         dimensions=512,
         ttl_seconds=ttl,
         refresh_seconds=5,
         max_entries=max_entries,
+        first_load=first_load,
+        executor=background if background is not None else (lambda task: task()),
         wall_ms=lambda: clocks.ms,
         monotonic=lambda: clocks.mono,
     )
@@ -99,25 +129,109 @@ def test_the_index_is_bounded_and_evicts_the_oldest(clocks: Clocks) -> None:
     assert cache.similar(SHOP, "Do you ship to Canada?", vec("Do you ship to Canada?"), 0.95) is not None
 
 
-def test_an_answer_stored_by_another_instance_is_found_after_the_refresh_interval(clocks: Clocks) -> None:
-    store = InMemoryCacheStore()
-    mine, theirs = make(store, clocks), make(store, clocks)
+def test_an_answer_stored_by_another_instance_is_found_after_a_background_refresh(clocks: Clocks) -> None:
+    store, background = InMemoryCacheStore(), Background()
+    mine, theirs = make(store, clocks, background=background), make(store, clocks)
     question = "Do you ship to Canada?"
     assert mine.similar(SHOP, question, vec(question), 0.9) is None  # index loaded, empty
     clocks.ms += 10
     remember(theirs, question, "Yes, in 5-7 days.")
     assert mine.similar(SHOP, question, vec(question), 0.9) is None  # not refreshed yet
+    assert background.tasks == []
     calls = store.calls
     clocks.mono += 5
+    assert mine.similar(SHOP, question, vec(question), 0.9) is None  # stale: answered from the index as it is
+    assert store.calls == calls  # no call on the request's path
+    clocks.mono += 1
+    assert mine.similar(SHOP, question, vec(question), 0.9) is None
+    assert background.run() == 1  # one refresh in flight at a time
+    assert store.calls == calls + 1  # one query for what is new since the last sync
     found = mine.similar(SHOP, question, vec(question), 0.9)
     assert found is not None
     assert found.entry.reply == "Yes, in 5-7 days."
-    assert store.calls == calls + 1  # one query for what is new since the last sync
+
+
+def test_a_quiet_tenants_refreshes_read_no_entry_again(clocks: Clocks) -> None:
+    store = InMemoryCacheStore()
+    mine, theirs = make(store, clocks), make(store, clocks)
+    remember(theirs, "Do you ship to Canada?")
+    mine.similar(SHOP, "hi", vec("hi"), 0.9)
+    read = store.read
+    for _ in range(12):  # a minute of refreshes, 5 s apart
+        clocks.mono += 5
+        clocks.ms += 5000
+        mine.similar(SHOP, "hi", vec("hi"), 0.9)
+    assert store.read - read <= 1  # the entry younger than SETTLE_MS at the first load, read once more at most
+
+
+def test_an_entry_in_the_same_millisecond_as_the_newest_one_seen_is_found(clocks: Clocks) -> None:
+    store = InMemoryCacheStore()
+    mine, theirs = make(store, clocks), make(store, clocks)
+    mine.similar(SHOP, "hi", vec("hi"), 0.9)
+    clocks.ms += 60_000
+    clocks.mono += 5
+    remember(theirs, "Do you ship to Canada?")
+    mine.similar(SHOP, "hi", vec("hi"), 0.9)  # its refresh reads the entry above
+    remember(theirs, "How do I track my order?")  # written in the same millisecond, seen by the refresh after
+    clocks.mono += 5
+    mine.similar(SHOP, "hi", vec("hi"), 0.9)
+    clocks.mono += 5
+    question = "How do I track my order?"
+    found = mine.similar(SHOP, question, vec(question), 0.95)
+    assert found is not None
+    assert found.entry.prompt == question
+
+
+def test_the_first_load_is_bounded_and_the_rest_is_loaded_in_the_background(clocks: Clocks) -> None:
+    store, background = InMemoryCacheStore(), Background()
+    writer = make(store, clocks)
+    questions = [f"Do you ship parcel number {i} to Canada?" for i in range(25)]
+    for question in questions:
+        clocks.ms += 1
+        remember(writer, question)
+    for _ in range(3):  # three entries in one millisecond, across a part's boundary
+        remember(writer, f"Is there a sale on hats number {_}?")
+    mine = make(store, clocks, max_entries=24, first_load=10, background=background)
+    oldest = questions[4]  # the 24 newest are kept: 21 parcels and 3 hats
+    assert mine.similar(SHOP, oldest, vec(oldest), 0.99) is None
+    assert store.read == 10  # the request itself read only the newest part
+    for _ in range(5):
+        background.run()
+        mine.similar(SHOP, "hi", vec("hi"), 0.99)  # each request starts one more part
+    assert background.tasks == []  # full: nothing more is read
+    found = mine.similar(SHOP, oldest, vec(oldest), 0.99)
+    assert found is not None
+    assert found.entry.prompt == oldest
+    assert mine.similar(SHOP, questions[3], vec(questions[3]), 0.99) is None  # past the bound
+
+
+def test_a_failed_background_refresh_keeps_the_index_and_is_tried_again(clocks: Clocks) -> None:
+    class Flaky(InMemoryCacheStore):
+        fail = True
+
+        def since(self, scope: CacheScope, created_at: int, limit: int) -> list[StoredAnswer]:
+            if self.fail:
+                raise StoreUnavailableError("stalled")
+            return super().since(scope, created_at, limit)
+
+    store = Flaky()
+    mine, theirs = make(store, clocks), make(store, clocks)
+    remember(mine, "How do I track my order?")
+    mine.similar(SHOP, "hi", vec("hi"), 0.9)
+    remember(theirs, "Do you ship to Canada?")
+    clocks.mono += 5
+    assert mine.similar(SHOP, "How do I track my order", vec("How do I track my order"), 0.9) is not None
+    store.fail = False
+    clocks.mono += 5
+    mine.similar(SHOP, "hi", vec("hi"), 0.9)
+    assert mine.similar(SHOP, "Do you ship to Canada?", vec("Do you ship to Canada?"), 0.95) is not None
 
 
 def test_the_number_of_indexes_is_bounded(clocks: Clocks) -> None:
     store = InMemoryCacheStore()
-    cache = AnswerCache(store, dimensions=512, ttl_seconds=60, refresh_seconds=60, max_entries=10, max_indexes=2)
+    cache = AnswerCache(
+        store, dimensions=512, ttl_seconds=60, refresh_seconds=60, max_entries=10, max_indexes=2, first_load=10
+    )
     for tenant in ("a", "b", "c", "a"):
         cache.similar(CacheScope(tenant, "support"), "hi", vec("hi"), 0.9)
     assert store.calls == 4  # "a" was dropped when "c" came, and loaded again

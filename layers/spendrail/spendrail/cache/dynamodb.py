@@ -59,10 +59,13 @@ class DynamoDBCacheStore:
             self._call("put_item", TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(sk)")
 
     def since(self, scope: CacheScope, created_at: int, limit: int) -> list[StoredAnswer]:
-        return self._query(scope, "pk = :pk AND created_at >= :after", {":after": {"N": str(created_at)}}, limit, True)
+        return self._query(scope, "pk = :pk AND created_at > :after", {":after": {"N": str(created_at)}}, limit, True)
 
     def newest(self, scope: CacheScope, limit: int) -> list[StoredAnswer]:
         return list(reversed(self._query(scope, "pk = :pk", {}, limit, False)))
+
+    def older(self, scope: CacheScope, created_at: int, limit: int) -> list[StoredAnswer]:
+        return self._query(scope, "pk = :pk AND created_at <= :at", {":at": {"N": str(created_at)}}, limit, False)
 
     def _query(
         self, scope: CacheScope, condition: str, values: dict[str, Any], limit: int, forward: bool

@@ -9,6 +9,7 @@ Not thread-safe: one Lambda instance serves one request at a time.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ _INTS_BYTES = 3 * 32  # cost_nanos, created_at, expires_at: each its own int obj
 _COMPACT_ROWS = 4096
 # Below it 1/norm could overflow float32; no real embedding is anywhere near this short.
 _MIN_NORM = 1e-30
+# Squared lengths a float32 dot computes accurately: far from float32's overflow and denormals (NaN fails both).
+_SAFE_SQUARE = 1e30
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +147,14 @@ class VectorIndex:
         q = np.asarray(query, dtype=np.float32)
         if q.shape != (self.dimensions,):
             raise ValueError(f"expected a vector of {self.dimensions} dimensions, got shape {q.shape}")
-        scale = _scales(q[None, :])[0]
-        if scale == 0 or not self._entries:
+        if not self._entries:
             return []
-        scores = self._vectors[: len(self)] @ (q * scale)
+        square = float(q @ q)  # one float32 dot; the float64 path only for lengths near float32's limits
+        safe = 1 / _SAFE_SQUARE < square < _SAFE_SQUARE
+        scale = 1.0 / math.sqrt(square) if safe else float(_scales(q[None, :])[0])
+        if scale == 0:
+            return []
+        scores = self._vectors[: len(self)] @ (q * np.float32(scale))
         hits = np.flatnonzero(scores >= threshold)
         hits = hits[self._expires[hits] > now]
         if len(hits) > k:

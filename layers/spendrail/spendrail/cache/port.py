@@ -14,7 +14,10 @@ class CacheStore(Protocol):
         """Keep the first answer for a key: a concurrent second one is dropped, not an error."""
 
     def since(self, scope: CacheScope, created_at: int, limit: int) -> list[StoredAnswer]:
-        """Entries created at or after `created_at` (ms), oldest first, at most `limit`."""
+        """Entries created after `created_at` (ms), oldest first, at most `limit`."""
 
     def newest(self, scope: CacheScope, limit: int) -> list[StoredAnswer]:
         """The `limit` most recently created entries, oldest first."""
+
+    def older(self, scope: CacheScope, created_at: int, limit: int) -> list[StoredAnswer]:
+        """Entries created at or before `created_at` (ms), newest first, at most `limit`."""

@@ -1,17 +1,27 @@
 """The answer cache of a warm Lambda instance: exact lookups in DynamoDB, similar ones in a local vector index.
 
-Each (tenant, use case) has its own index, loaded on first use with the newest entries and refreshed every
-`refresh_seconds` with only the entries created since the last sync (the cache table's created-index), so an
-answer another instance stored is found within that interval. Indexes are bounded (`max_entries` each, oldest
-evicted first) and so is their number (`max_indexes`, least recently used dropped).
+Each (tenant, use case) has its own index. Its first use loads the newest `first_load` entries (1,000) on the
+request's path; the older ones, up to `max_entries`, are read in the background, `first_load` more after each
+request until the index is full or nothing older is left, so no request waits for a large index to be built. Every
+`refresh_seconds` a request that finds its index stale starts a refresh in the background (a Query of the entries
+created since the last one, the cache table's created-index) and searches the index as it is: an answer another
+instance stored is found within about that interval (this instance's own answers at once). At most one background
+update per index is in flight. Indexes are bounded (`max_entries` each, oldest evicted first) and so is their number
+(`max_indexes`, least recently used dropped).
+
+In Lambda a background update runs while the request that started it is being served (mostly while it waits for
+the model) and, if not done when the answer is returned, resumes with the instance's next request.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +30,25 @@ from spendrail.cache.index import IndexedEntry, VectorIndex, decode_vector, enco
 from spendrail.cache.model import CacheScope, StoredAnswer
 from spendrail.cache.port import CacheStore
 from spendrail.cache.rules import Guard, exact_key, guard_reason
+
+logger = logging.getLogger(__name__)
+
+Task = Callable[[], None]
+Executor = Callable[[Task], object]
+"""Runs a task, later and on another thread in production; tests pass one that runs it inline or on demand."""
+
+# An entry's created_at is taken before its PutItem: one stored by another instance may become visible up to this
+# long after its created_at (an operation's DynamoDB budget is 2.5 s at most). A refresh reads again from that long
+# before its previous read, never from before the newest entry seen: a tenant with no new entries reads nothing.
+SETTLE_MS = 3_000
+FIRST_LOAD = 1_000
+
+_workers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="spendrail-cache")
+
+
+def in_background(task: Task) -> object:
+    """The default executor: two threads shared by every index of the process."""
+    return _workers.submit(task)
 
 
 @dataclass(frozen=True)
@@ -31,7 +60,11 @@ class SimilarAnswer:
 @dataclass
 class _Scoped:
     index: VectorIndex
-    synced_at: float  # monotonic time of the last refresh
+    synced_at: float  # monotonic time the last refresh was started
+    after_ms: int  # the next refresh reads the entries created after this (ms)
+    older_than: int | None  # the backfill reads entries created at or before this; None once done
+    lock: threading.Lock = field(default_factory=threading.Lock)  # the index, between requests and updates
+    busy: bool = False  # an update is in flight
 
 
 class AnswerCache:
@@ -45,9 +78,13 @@ class AnswerCache:
         max_entries: int,
         embedder: str = "",
         max_indexes: int = 64,
+        first_load: int = FIRST_LOAD,
+        executor: Executor = in_background,
         wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        if first_load < 1:
+            raise ValueError("first_load must be positive")
         self._store = store
         self.dimensions = dimensions
         self.embedder = embedder  # the model of the vectors given; entries of any other are never compared
@@ -55,9 +92,12 @@ class AnswerCache:
         self._refresh = refresh_seconds
         self._max_entries = max_entries
         self._max_indexes = max_indexes
+        self._first_load = min(first_load, max_entries)
+        self._executor = executor
         self._wall_ms = wall_ms
         self._monotonic = monotonic
         self._indexes: OrderedDict[CacheScope, _Scoped] = OrderedDict()
+        self._lock = threading.Lock()  # the dictionary of indexes
 
     def exact(self, scope: CacheScope, prompt: str) -> StoredAnswer | None:
         """The answer stored for this very question (after normalization), if it has not expired."""
@@ -76,8 +116,10 @@ class AnswerCache:
         guard: Guard = guard_reason,
     ) -> SimilarAnswer | None:
         """The closest stored answer above `threshold` that `guard` (the tenant's guard rules) does not reject."""
-        index = self._index(scope)
-        for score, entry in index.search(vector, threshold, self._wall_ms() // 1000):
+        scoped = self._scoped(scope)
+        with scoped.lock:
+            found = scoped.index.search(vector, threshold, self._wall_ms() // 1000)
+        for score, entry in found:
             if guard(prompt, entry.prompt) is None:
                 return SimilarAnswer(entry, score)
         return None
@@ -98,34 +140,90 @@ class AnswerCache:
             embedder=self.embedder,
         )
         self._store.put(scope, answer)
-        scoped = self._indexes.get(scope)
+        with self._lock:
+            scoped = self._indexes.get(scope)
         if scoped is not None:  # this instance finds it at once; others at their next refresh
-            scoped.index.add([self._indexed(answer)], decode_vector(answer.vector, self.dimensions)[None, :])
+            row = decode_vector(answer.vector, self.dimensions)[None, :]
+            with scoped.lock:
+                scoped.index.add([self._indexed(answer)], row)
         return answer
 
-    def _index(self, scope: CacheScope) -> VectorIndex:
+    def _scoped(self, scope: CacheScope) -> _Scoped:
+        """The scope's index as it is now; loads its newest entries if it has none, starts an update if due."""
         now = self._monotonic()
-        scoped = self._indexes.get(scope)
+        with self._lock:
+            scoped = self._indexes.get(scope)
+            if scoped is not None:
+                self._indexes.move_to_end(scope)
         if scoped is None:
-            scoped = _Scoped(VectorIndex(self.dimensions, self._max_entries), now)
-            self._load(scoped.index, self._store.newest(scope, self._max_entries))
-            self._indexes[scope] = scoped
-            if len(self._indexes) > self._max_indexes:
-                self._indexes.popitem(last=False)
-        elif now - scoped.synced_at >= self._refresh:
-            self._load(scoped.index, self._store.since(scope, scoped.index.watermark, self._max_entries))
-            scoped.index.remove_expired(self._wall_ms() // 1000)
-            scoped.synced_at = now
-        self._indexes.move_to_end(scope)
-        return scoped.index
+            started = self._wall_ms()
+            answers = self._store.newest(scope, self._first_load)
+            scoped = _Scoped(VectorIndex(self.dimensions, self._max_entries), now, started - SETTLE_MS, None)
+            self._load(scoped, answers)
+            scoped.after_ms = min(scoped.after_ms, scoped.index.watermark)
+            if len(answers) == self._first_load and self._first_load < self._max_entries:
+                scoped.older_than = min(a.created_at for a in answers)
+            with self._lock:
+                self._indexes[scope] = scoped
+                if len(self._indexes) > self._max_indexes:
+                    self._indexes.popitem(last=False)
+        else:
+            stale = now - scoped.synced_at >= self._refresh
+            with scoped.lock:
+                start = (stale or scoped.older_than is not None) and not scoped.busy
+                if start:
+                    scoped.busy = True
+                    if stale:
+                        scoped.synced_at = now
+            if start:
+                self._executor(lambda: self._update(scope, scoped, refresh=stale))
+        return scoped
 
-    def _load(self, index: VectorIndex, answers: list[StoredAnswer]) -> None:
+    def _update(self, scope: CacheScope, scoped: _Scoped, *, refresh: bool) -> None:
+        """A background update: the entries created since the last refresh, then one more part of the backfill."""
+        try:
+            if refresh:
+                self._refresh_now(scope, scoped)
+            if scoped.older_than is not None:
+                self._backfill(scope, scoped, scoped.older_than)
+        except Exception:  # the cache only saves money: the index stays as it was and the next request tries again
+            logger.warning("cache index update failed for %s", scope.partition, exc_info=True)
+        finally:
+            with scoped.lock:
+                scoped.busy = False
+
+    def _refresh_now(self, scope: CacheScope, scoped: _Scoped) -> None:
+        started = self._wall_ms()
+        answers = self._store.since(scope, scoped.after_ms, self._max_entries)
+        self._load(scoped, answers)
+        with scoped.lock:
+            scoped.index.remove_expired(started // 1000)
+            if len(answers) == self._max_entries:  # cut short: read again from the last millisecond received
+                newest = max(a.created_at for a in answers)
+                scoped.after_ms = max(scoped.after_ms, newest - 1)
+            else:
+                scoped.after_ms = max(scoped.after_ms, min(scoped.index.watermark, started - SETTLE_MS))
+
+    def _backfill(self, scope: CacheScope, scoped: _Scoped, older_than: int) -> None:
+        answers = self._store.older(scope, older_than, self._first_load)
+        self._load(scoped, answers)
+        with scoped.lock:
+            full = len(scoped.index) >= self._max_entries
+        oldest = min((a.created_at for a in answers), default=older_than)
+        done = full or len(answers) < self._first_load
+        # The next part starts at the oldest millisecond read (it may hold more entries), or before it if the
+        # whole part was that one millisecond.
+        scoped.older_than = None if done else (oldest if oldest < older_than else oldest - 1)
+
+    def _load(self, scoped: _Scoped, answers: list[StoredAnswer]) -> None:
         usable = [a for a in answers if a.comparable(self.embedder, self.dimensions)]
-        if usable:
-            vectors = np.stack([decode_vector(a.vector, self.dimensions) for a in usable])
-            index.add([self._indexed(a) for a in usable], vectors)
-        if answers:  # another embedder's entries are skipped, and never read again
-            index.advance(max(a.created_at for a in answers))
+        entries = [self._indexed(a) for a in usable]
+        vectors = np.stack([decode_vector(a.vector, self.dimensions) for a in usable]) if usable else None
+        with scoped.lock:
+            if vectors is not None:
+                scoped.index.add(entries, vectors)
+            if answers:  # another embedder's entries are skipped, and never read again
+                scoped.index.advance(max(a.created_at for a in answers))
 
     @staticmethod
     def _indexed(answer: StoredAnswer) -> IndexedEntry:
