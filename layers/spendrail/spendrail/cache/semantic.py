@@ -73,10 +73,15 @@ class SemanticCache:
         """The embedding's worst case, held with the answer's."""
         return self._embedding_price.cost_nanos(input_tokens_upper_bound([prompt]), 0)
 
+    def judge_hold(self, profile: Tenant, prompt: str) -> int:
+        """The judge's worst case for this tenant's question: 0 when its mode never asks the judge."""
+        if self._judge is None or profile.cache_judge is JudgeMode.OFF:
+            return 0
+        return self._judge.hold(prompt)
+
     def lookup_hold(self, profile: Tenant, prompt: str) -> int:
         """The worst case of a semantic lookup for this tenant: the embedding's, and the judge's if it may be asked."""
-        judged = self._judge is not None and profile.cache_judge is not JudgeMode.OFF
-        return self.embedding_hold(prompt) + (self._judge.hold(prompt) if judged and self._judge else 0)
+        return self.embedding_hold(prompt) + self.judge_hold(profile, prompt)
 
     def embed(self, prompt: str, request_id: str, deadline: Deadline) -> EmbeddedPrompt:
         held = self.embedding_hold(prompt)
@@ -114,11 +119,16 @@ class SemanticCache:
         embedded: EmbeddedPrompt,
         request_id: str,
         deadline: Deadline,
+        *,
+        judge: bool = True,
     ) -> tuple[SimilarAnswer | None, EmbeddedPrompt]:
         """`found` if it may be served (the judge agreed, or the tenant's mode did not ask it), and what the lookup
-        cost so far, the judge's call included."""
+        cost so far, the judge's call included. With `judge` False (no room was held for it) a candidate the judge
+        would have been asked about is a miss."""
         if self._judge is None or not self._judge.needed(profile.cache_judge, found.score):
             return found, embedded
+        if not judge:
+            return None, embedded
         verdict = self._judge.same(prompt, found.entry.prompt, request_id, deadline)
         logger.info(
             "cache candidate judged",

@@ -46,6 +46,7 @@ class Admitted:
     route: Route
     reserved: ReserveResult
     hold: Hold
+    optional_held: bool = False  # the `optional` part (the cache judge's worst case) is in the hold
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,13 @@ class BudgetGate:
         deadline: Deadline,
         *,
         extra: int = 0,
+        optional: int = 0,
         fallback_message: Callable[[], str],
     ) -> Admitted:
         """Hold `extra` plus the worst case of the route the budget state calls for; wait out holds in flight.
+
+        `optional` (the cache judge's worst case) is held too when it fits, but never costs a shopper the route or
+        the answer: when the hold with it does not fit, the same route is tried without it first.
 
         A tenant this instance saw refused as exhausted is refused from memory while the cheapest route still does
         not fit the room it saw (no DynamoDB call; a read once the memory is stale, see `chat.stopped`).
@@ -111,15 +116,18 @@ class BudgetGate:
         pause = _FIRST_PAUSE_SECONDS
         while True:
             chosen = route(self._catalog, use_case, state)
-            amount = extra + worst_case_nanos(self._catalog, chosen.candidates, texts, max_tokens)
+            amount = extra + optional + worst_case_nanos(self._catalog, chosen.candidates, texts, max_tokens)
             result = self._ledger.reserve(tenant.tenant_id, amount, hold_id=request_id)
             self._announce(result.alerts, deadline)  # a hard stop is claimed by a refusal: told before the 429
             fresh = result.state
             self._last_state[tenant.tenant_id] = fresh
             if result.hold is not None:
                 self._stopped.forget(tenant.tenant_id)
-                better = self._refine(chosen, fresh, use_case, texts, max_tokens, amount - extra)
-                return Admitted(better, result, result.hold)
+                better = self._refine(chosen, fresh, use_case, texts, max_tokens, amount - extra - optional)
+                return Admitted(better, result, result.hold, optional_held=optional > 0)
+            if result.refusal is Refusal.EXHAUSTED and optional:
+                optional = 0  # the same route without the optional part before anything the shopper would notice
+                continue
             if result.refusal is Refusal.EXHAUSTED:
                 snapshot = result.snapshot
                 retry_after = self.retry_after(snapshot)

@@ -93,15 +93,16 @@ class ChatService:
             embed_deadline = deadline.sooner(self._llm_timeout, keep=SETTLE_RESERVE_SECONDS)
             early = start(self._executor, lambda: cache.embed(question.prompt, question.request_id, embed_deadline))
         try:
-            admitted = self._admit(call, deadline)
+            admission = self._admit(call, deadline)
         except BaseException:
             if early is not None:
                 early.cancel()  # refused (or failed) before the hold: the embedding is not needed and cost nothing
             raise
-        if isinstance(admitted, Answer):  # an exact hit: likewise (if it is already running, it finishes unread)
+        if isinstance(admission, Answer):  # an exact hit: likewise (if it is already running, it finishes unread)
             if early is not None:
                 early.cancel()
-            return admitted
+            return admission
+        admitted, judge = admission
         llm_deadline = deadline.sooner(self._llm_timeout, keep=SETTLE_RESERVE_SECONDS)
         embedded = EmbeddedPrompt(None, 0, 0)
         if cache is not None and scope is not None:
@@ -111,7 +112,7 @@ class ChatService:
                 similar = self._similar(cache, scope, question, embedded)
                 if similar is not None:  # put to the judge first where the tenant's mode says so
                     similar, embedded = cache.verified(
-                        profile, question.prompt, similar, embedded, question.request_id, llm_deadline
+                        profile, question.prompt, similar, embedded, question.request_id, llm_deadline, judge=judge
                     )
             except BaseException:
                 # Not an answer we can give (a missing secret, a bug): close the hold with what is known to be spent.
@@ -128,29 +129,39 @@ class ChatService:
                 )
         return self._generate(call, admitted, embedded, llm_deadline)
 
-    def _admit(self, call: _Call, deadline: Deadline) -> Answer | Admitted:
+    def _admit(self, call: _Call, deadline: Deadline) -> Answer | tuple[Admitted, bool]:
         """An exact cache hit (free, served even when the budget is stopped), else the hold for the worst case of
-        the lookup and the answer. The reserve waits for the exact lookup: an exact hit makes no write but its
-        savings, so it stays at two DynamoDB calls."""
+        the lookup and the answer, and whether the judge may be asked. The reserve waits for the exact lookup: an
+        exact hit makes no write but its savings, so it stays at two DynamoDB calls.
+
+        The judge is never the reason for a refusal or a cheaper model: when the hold with its worst case does not
+        fit, the same route is held without it (a second conditional write, only near the cap) and the request's
+        uncertain candidates are misses."""
         question, cache, scope = call.question, self._cache, call.scope
-        lookup_hold = 0
+        embedding_hold = judge_hold = 0
         profile = self._profiles.of(question.tenant)
         if cache is not None and scope is not None:
             exact = cache.exact(scope, question.prompt)
             if exact is not None:
                 snapshot = self._ledger.record_savings(question.tenant.tenant_id, exact.cost_nanos)
                 return self._cached(call, exact.reply, exact.model, "exact", exact.cost_nanos, snapshot)
-            lookup_hold = cache.lookup_hold(profile, question.prompt)
-        return self._budget.reserve(
+            embedding_hold = cache.embedding_hold(question.prompt)
+            judge_hold = cache.judge_hold(profile, question.prompt)
+
+        admitted = self._budget.reserve(
             question.tenant,
             question.use_case,
             [m.content for m in call.messages],
             call.max_tokens,
             question.request_id,
             deadline,
-            extra=lookup_hold,
+            extra=embedding_hold,
+            optional=judge_hold,
             fallback_message=lambda: profile.fallback_message,
         )
+        if judge_hold and not admitted.optional_held:
+            logger.info("no room for the cache judge: uncertain candidates are misses this time")
+        return admitted, admitted.optional_held or judge_hold == 0
 
     @staticmethod
     def _embedding(
