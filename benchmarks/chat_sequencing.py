@@ -76,10 +76,12 @@ class SlowLedger(InMemoryLedger):
         super().__init__()
         self.counted = calls
 
-    def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
+    def reserve(
+        self, tenant_id: str, amount: int, *, hold_id: str | None = None, claim_stop: bool = True
+    ) -> ReserveResult:
         self.counted["UpdateItem (reserve)"] += 1
         pause(DYNAMODB_MS)
-        return super().reserve(tenant_id, amount, hold_id=hold_id)
+        return super().reserve(tenant_id, amount, hold_id=hold_id, claim_stop=claim_stop)
 
     def settle(
         self, hold: Hold, actual: int, *, saved: int = 0, in_doubt: int = 0, downgraded: bool = False

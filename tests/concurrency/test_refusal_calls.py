@@ -91,8 +91,10 @@ def stopped(dynalite_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
 def test_a_flood_against_a_stopped_tenant_writes_to_the_budget_once(stopped: Stopped) -> None:
     first, calls = stopped.ask(0)
     assert first["statusCode"] == 429
-    # The failed reserve, then dynalite's fallback read (DynamoDB sends the item with the failure); no second reserve.
-    assert (calls[("UpdateItem", "budget")], calls[("GetItem", "budget")]) == (1, 2)  # the policy's read, then it
+    # The failed reserve with the cache judge's optional hold (it claims nothing), the same route without it (its
+    # refusal claims the hard stop), each followed by dynalite's fallback read (DynamoDB sends the item with the
+    # failure); no reserve on a cheaper route.
+    assert (calls[("UpdateItem", "budget")], calls[("GetItem", "budget")]) == (2, 3)  # the policy's read, then them
     started = time.monotonic()
     later: Counter[tuple[str, str]] = Counter()
     for index in range(1, FLOOD):

@@ -122,9 +122,9 @@ def test_the_hold_covers_the_embedding_and_the_worst_case_answer(
     held_without: list[int] = []
     ledger_reserve = ledger.reserve
 
-    def spy(tenant_id: str, amount: int, *, hold_id: str | None = None):  # type: ignore[no-untyped-def]
+    def spy(tenant_id: str, amount: int, *, hold_id: str | None = None, claim_stop: bool = True):  # type: ignore[no-untyped-def]
         held_without.append(amount)
-        return ledger_reserve(tenant_id, amount, hold_id=hold_id)
+        return ledger_reserve(tenant_id, amount, hold_id=hold_id, claim_stop=claim_stop)
 
     ledger.reserve = spy  # type: ignore[method-assign]
     ask(without, "Do you ship to Canada?", "r1")

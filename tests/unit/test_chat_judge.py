@@ -126,16 +126,15 @@ def test_the_hold_covers_the_judge_when_the_tenant_may_ask_it(clock: Clock) -> N
 
 
 def test_no_room_for_the_judge_is_no_refusal_its_uncertain_candidates_are_paid_answers(clock: Clock) -> None:
-    """Near the cap the judge's hold must not stop a shopper whose answer still fits on the cheapest model: held
-    without it, the uncertain candidate is a miss (an answer paid for, never a wrong one)."""
+    """Near the cap the judge's hold must not stop a shopper whose answer still fits, nor cost it the model, nor
+    announce a hard stop: held without it, the uncertain candidate is a miss (an answer paid for, never a wrong one)."""
     support = use_case(CATALOG, "support")
-    cheapest = route(CATALOG, "support", BudgetState.DEGRADED).candidates
-    answer_hold = worst_case_nanos(CATALOG, cheapest, [support.system_prompt, PARAPHRASE], support.default_max_tokens)
-    embedding_hold = CATALOG.price("openai/text-embedding-3-small").cost_nanos(
-        input_tokens_upper_bound([PARAPHRASE]), 0
-    )
+    active = route(CATALOG, "support", BudgetState.ACTIVE).candidates
+    answer_hold = worst_case_nanos(CATALOG, active, [support.system_prompt, PARAPHRASE], support.default_max_tokens)
+    embedding_price = CATALOG.price("openai/text-embedding-3-small")
+    embedding_hold = embedding_price.cost_nanos(input_tokens_upper_bound([PARAPHRASE]), 0)
     judge_hold = Judge(ScriptedLLM(), CATALOG, JUDGE_MODEL, certain=0.999).hold(PARAPHRASE)
-    # After the first answer, room for the cheapest answer and the embedding, not for the judge's hold too.
+    # After the first answer, room for the answer on its usual model and the embedding, not for the judge's hold too.
     cap = ANSWER_NANOS + EMBED_NANOS + answer_hold + embedding_hold + judge_hold // 2
     ledger = InMemoryLedger(clock=clock)
     ledger.put_policy("shop", BudgetPolicy(daily_cap_usd=nanos_to_usd(cap), monthly_cap_usd="10"))
@@ -143,6 +142,7 @@ def test_no_room_for_the_judge_is_no_refusal_its_uncertain_candidates_are_paid_a
     chat = service(ledger, llm, clock, JudgeMode.BAND)
     assert ask(chat, FIRST, "r1").cached is False
     fresh = ask(chat, PARAPHRASE, "r2")
-    assert (fresh.cached, fresh.cost_nanos) == (False, EMBED_NANOS + ANSWER_NANOS)  # answered, not refused
+    assert (fresh.cached, fresh.cost_nanos, fresh.downgraded) == (False, EMBED_NANOS + ANSWER_NANOS, False)
     assert all(r.user != JUDGE_USER for r in llm.requests)  # the judge was not asked: nothing was held for it
     assert ledger.snapshot("shop").daily.held == 0
+    assert all(a.kind.value != "hard_stop" for a in ledger.pending_alerts("shop"))  # the refused try claimed nothing

@@ -38,9 +38,11 @@ class CountingLedger(InMemoryLedger):
         super().__init__(clock=clock)
         self.calls: Counter[str] = Counter()
 
-    def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
+    def reserve(
+        self, tenant_id: str, amount: int, *, hold_id: str | None = None, claim_stop: bool = True
+    ) -> ReserveResult:
         self.calls["reserve"] += 1
-        return super().reserve(tenant_id, amount, hold_id=hold_id)
+        return super().reserve(tenant_id, amount, hold_id=hold_id, claim_stop=claim_stop)
 
     def snapshot(self, tenant_id: str) -> LedgerSnapshot:
         self.calls["snapshot"] += 1

@@ -117,7 +117,8 @@ class BudgetGate:
         while True:
             chosen = route(self._catalog, use_case, state)
             amount = extra + optional + worst_case_nanos(self._catalog, chosen.candidates, texts, max_tokens)
-            result = self._ledger.reserve(tenant.tenant_id, amount, hold_id=request_id)
+            # A refusal of the optional part is not the tenant's hard stop: that is claimed without it, below.
+            result = self._ledger.reserve(tenant.tenant_id, amount, hold_id=request_id, claim_stop=not optional)
             self._announce(result.alerts, deadline)  # a hard stop is claimed by a refusal: told before the 429
             fresh = result.state
             self._last_state[tenant.tenant_id] = fresh
@@ -127,7 +128,7 @@ class BudgetGate:
                 return Admitted(better, result, result.hold, optional_held=optional > 0)
             if result.refusal is Refusal.EXHAUSTED and optional:
                 optional = 0  # the same route without the optional part before anything the shopper would notice
-                continue
+                continue  # (when even that does not fit, its refusal claims the hard stop, once, as any refusal)
             if result.refusal is Refusal.EXHAUSTED:
                 snapshot = result.snapshot
                 retry_after = self.retry_after(snapshot)

@@ -130,7 +130,9 @@ class DynamoDBLedger:
             return PolicyChange(item.as_of(window_keys(now, policy.timezone)).snapshot(), alerts)
         raise LedgerConflictError(f"policy of tenant {tenant_id!r} kept changing under concurrent writers")
 
-    def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
+    def reserve(
+        self, tenant_id: str, amount: int, *, hold_id: str | None = None, claim_stop: bool = True
+    ) -> ReserveResult:
         validate_tenant_id(tenant_id)
         check_amount(amount, "hold amount")
         hold_id = hold_id or uuid.uuid4().hex
@@ -177,7 +179,7 @@ class DynamoDBLedger:
                     continue  # more than one batch had expired
             if all(item.win[w].room >= amount for w, _ in WINDOWS):
                 continue  # room came back between our write and the read: try again
-            refused = self._refuse(item, amount, hold_id, int(now.timestamp()))
+            refused = self._refuse(item, amount, hold_id, int(now.timestamp()), claim_stop)
             return replace(refused, alerts=reset + refused.alerts)
         item = self._read(tenant_id)
         view = item.as_of(window_keys(now, item.policy.timezone))
@@ -250,10 +252,11 @@ class DynamoDBLedger:
 
     # ---- internals --------------------------------------------------------------------------------------------
 
-    def _refuse(self, item: Item, amount: int, hold_id: str, now: int) -> ReserveResult:
-        """EXHAUSTED if settled spend leaves no room, else BUSY with when the first hold in the way expires."""
+    def _refuse(self, item: Item, amount: int, hold_id: str, now: int, claim_stop: bool = True) -> ReserveResult:
+        """EXHAUSTED if settled spend leaves no room, else BUSY with when the first hold in the way expires. A hard
+        stop is claimed only with `claim_stop` (not for an amount with an optional part the caller will drop)."""
         short = tuple(w for w, _ in WINDOWS if item.win[w].cap - item.win[w].spent < amount)
-        crossings = self._announce(item, hold_id, stopped=short)
+        crossings = self._announce(item, hold_id, stopped=short if claim_stop else ())
         if short:
             return ReserveResult(None, item.snapshot(), crossings, Refusal.EXHAUSTED, alerts=_alerts(crossings))
         wait = busy_retry_after(item.open_holds(), item.keys, now)

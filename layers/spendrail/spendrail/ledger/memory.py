@@ -86,7 +86,9 @@ class InMemoryLedger:
             alerts = tenant.change_policy(policy, keys, self._now())
             return PolicyChange(self._view(tenant).snapshot(), alerts)
 
-    def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
+    def reserve(
+        self, tenant_id: str, amount: int, *, hold_id: str | None = None, claim_stop: bool = True
+    ) -> ReserveResult:
         validate_tenant_id(tenant_id)
         check_amount(amount, "hold amount")
         hold_id = hold_id or uuid.uuid4().hex
@@ -101,7 +103,7 @@ class InMemoryLedger:
                 self.reclaim_expired(tenant)
             if not self._fits(tenant, amount):
                 short = tuple(w for w in tenant.windows if w.cap - w.spent < amount)
-                crossings = tenant.announce(now, short)
+                crossings = tenant.announce(now, short if claim_stop else ())
                 alerts = reset + tuple(c.alert for c in crossings)
                 if short:
                     return ReserveResult(None, tenant.snapshot(), crossings, Refusal.EXHAUSTED, alerts=alerts)

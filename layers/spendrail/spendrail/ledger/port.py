@@ -34,7 +34,9 @@ class BudgetLedger(Protocol):
         that has ended is left to the roll, which records its reset as every midnight.
         """
 
-    def reserve(self, tenant_id: str, amount: int, *, hold_id: str | None = None) -> ReserveResult:
+    def reserve(
+        self, tenant_id: str, amount: int, *, hold_id: str | None = None, claim_stop: bool = True
+    ) -> ReserveResult:
         """Hold `amount` nano-USD in both windows, or refuse (BUSY with `retry_after`). Idempotent per hold id.
 
         Expired holds standing in the way are reclaimed first, as `reclaim_stale_holds` would.
