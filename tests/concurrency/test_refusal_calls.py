@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
-from local import dev, dynalite, tables
+from local import dev
 from local.apigw import LambdaContext, api_gateway_event
 from local.openrouter_sim import OpenRouterSimulator
 from spendrail.chat.stopped import STALE_SECONDS
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.policy import BudgetPolicy
-from spendrail.settings import Settings
 from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
 from spendrail.tenants.model import Tenant
 from spendrail.tenants.provision import provision_tenant
+from tests.concurrency.chat_tables import chat_tables
 from tests.handlers import load_function
 
 FLOOD = 300
@@ -61,16 +61,7 @@ def _same_refusal(result: dict[str, Any]) -> tuple[object, ...]:
 
 @pytest.fixture
 def stopped(dynalite_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stopped]:
-    settings = Settings.from_env({})
-    client = dynalite.client(dynalite_endpoint)
-    existing = set(client.list_tables()["TableNames"])
-    wanted = {
-        "BudgetTable": settings.budget_table_name,
-        "TenantTable": settings.tenant_table_name,
-        "IdempotencyTable": settings.idempotency_table_name,
-        "CacheTable": settings.cache_table_name,
-    }
-    tables.create_tables(client, {k: v for k, v in wanted.items() if v not in existing})
+    client, settings = chat_tables(dynalite_endpoint)
     ledger = DynamoDBLedger(client, settings.budget_table_name)
     directory = DynamoDBTenantDirectory(client, settings.tenant_table_name)
     policy = BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="50")

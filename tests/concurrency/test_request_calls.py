@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local import dev, dynalite, tables
+from local import dev
 from local.apigw import LambdaContext, api_gateway_event
 from local.openrouter_sim import OpenRouterSimulator
 from spendrail.ledger.dynamodb import DynamoDBLedger
@@ -18,6 +18,7 @@ from spendrail.settings import Settings
 from spendrail.tenants.dynamodb import DynamoDBTenantDirectory
 from spendrail.tenants.model import Tenant
 from spendrail.tenants.provision import provision_tenant
+from tests.concurrency.chat_tables import chat_tables
 from tests.handlers import load_function
 
 
@@ -57,16 +58,7 @@ class Counted:
 
 @pytest.fixture
 def chat(dynalite_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counted]:
-    settings = Settings.from_env({})
-    client = dynalite.client(dynalite_endpoint)
-    existing = set(client.list_tables()["TableNames"])
-    wanted = {
-        "BudgetTable": settings.budget_table_name,
-        "TenantTable": settings.tenant_table_name,
-        "IdempotencyTable": settings.idempotency_table_name,
-        "CacheTable": settings.cache_table_name,
-    }
-    tables.create_tables(client, {k: v for k, v in wanted.items() if v not in existing})
+    client, settings = chat_tables(dynalite_endpoint)
     ledger = DynamoDBLedger(client, settings.budget_table_name)
     directory = DynamoDBTenantDirectory(client, settings.tenant_table_name)
     key = provision_tenant(directory, ledger, Tenant("counted"), BudgetPolicy(daily_cap_usd="5", monthly_cap_usd="50"))
