@@ -117,12 +117,9 @@ def test_the_hold_covers_the_judge_when_the_tenant_may_ask_it(clock: Clock) -> N
     answers = AnswerCache(InMemoryCacheStore(), dimensions=512, ttl_seconds=3600, refresh_seconds=0, max_entries=100)
     judge = Judge(ScriptedLLM(), CATALOG, JUDGE_MODEL, certain=0.9)
     cache = SemanticCache(answers, HashedEmbedder(), CATALOG, "openai/text-embedding-3-small", judge=judge)
-    embedding = cache.embedding_hold(PARAPHRASE)
     assert judge.hold(PARAPHRASE) > JUDGE_NANOS  # what a call costs fits in what is held for it
-    assert cache.lookup_hold(Tenant("shop", cache_judge=JudgeMode.BAND), PARAPHRASE) == embedding + judge.hold(
-        PARAPHRASE
-    )
-    assert cache.lookup_hold(Tenant("shop", cache_judge=JudgeMode.OFF), PARAPHRASE) == embedding
+    assert cache.judge_hold(Tenant("shop", cache_judge=JudgeMode.BAND), PARAPHRASE) == judge.hold(PARAPHRASE)
+    assert cache.judge_hold(Tenant("shop", cache_judge=JudgeMode.OFF), PARAPHRASE) == 0
 
 
 def test_no_room_for_the_judge_is_no_refusal_its_uncertain_candidates_are_paid_answers(clock: Clock) -> None:

@@ -79,10 +79,6 @@ class SemanticCache:
             return 0
         return self._judge.hold(prompt)
 
-    def lookup_hold(self, profile: Tenant, prompt: str) -> int:
-        """The worst case of a semantic lookup for this tenant: the embedding's, and the judge's if it may be asked."""
-        return self.embedding_hold(prompt) + self.judge_hold(profile, prompt)
-
     def embed(self, prompt: str, request_id: str, deadline: Deadline) -> EmbeddedPrompt:
         held = self.embedding_hold(prompt)
         try:
