@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.cache_guards import PROSE  # the same ordinary prose, repeated to 4,000 characters
 from benchmarks.ledger_throughput import CallCounter
 from benchmarks.summary import write_figures
 from local import dev
@@ -175,14 +176,6 @@ def call(
 EMBED_DIMENSIONS = 384  # all-MiniLM-L6-v2, the template's EMBEDDER "local"
 LONG_CHARS = 3990  # MAX_PROMPT_CHARS is 4,000: room for the semantic phase's "Hi! " in front
 LONG_GOAL_MS = 0.3  # what a 4,000-character prompt may add to a miss
-PROSE = (
-    "Hello there, I hope you are doing well today. I wanted to ask about something that happened with a purchase "
-    "I made on your website a little while ago. The package showed up at my door and the box looked fine, but when "
-    "I opened it the jacket inside was not quite what I expected from the pictures on the product page. The "
-    "stitching along the sleeve seems loose and the zipper sticks when I try to close it. I really like the style "
-    "and would prefer to keep it if there is some way to get it fixed, otherwise I would like to know what my "
-    "options are. Could you please explain how your process works for situations like this and how long it takes? "
-)
 
 
 def tag(index: int) -> str:
