@@ -151,6 +151,48 @@ def test_an_answer_stored_by_another_instance_is_found_after_a_background_refres
     assert found.entry.reply == "Yes, in 5-7 days."
 
 
+def test_a_due_refresh_is_the_exact_lookup_of_a_question_the_index_does_not_hold(clocks: Clocks) -> None:
+    store, background = InMemoryCacheStore(), Background()
+    mine, theirs = make(store, clocks, background=background), make(store, clocks)
+    question = "Do you ship to Canada?"
+    assert not mine.likely_new(SHOP, question)  # no index yet: nothing is known
+    assert mine.similar(SHOP, "hi", vec("hi"), 0.9) is None  # loads the index: it holds all of the shop's entries
+    assert mine.likely_new(SHOP, question)
+    clocks.ms += 10
+    remember(theirs, question, "Yes, in 5-7 days.")
+    clocks.mono += 5
+    calls = store.calls
+    found = mine.exact(SHOP, "do you ship to canada")
+    assert found is not None
+    assert found.reply == "Yes, in 5-7 days."
+    assert store.calls == calls + 1  # one Query: the due refresh, and the lookup
+    hit = mine.similar(SHOP, question, vec(question), 0.9)
+    assert hit is not None  # the refresh put it in the index
+    assert (background.tasks, store.calls) == ([], calls + 1)  # and no second refresh was started
+    assert not mine.likely_new(SHOP, question)  # held now: its next lookup is a GetItem, before any hold
+    clocks.mono += 5
+    assert mine.exact(SHOP, question) is not None
+    assert store.calls == calls + 2
+
+
+def test_an_index_missing_entries_never_says_a_question_is_new(clocks: Clocks) -> None:
+    store = InMemoryCacheStore()
+    theirs = make(store, clocks)
+    for i in range(3):
+        clocks.ms += 1
+        remember(theirs, f"Do you ship to region {i}?")
+    loading = make(store, clocks, first_load=1, background=Background())
+    loading.similar(SHOP, "hi", vec("hi"), 0.9)  # the newest entry only, the rest still to load
+    full = make(store, clocks, max_entries=2)
+    full.similar(SHOP, "hi", vec("hi"), 0.9)  # two of three: the oldest left out
+    for cache in (loading, full):
+        assert not cache.likely_new(SHOP, "Do you ship to region 0?")
+        clocks.mono += 5
+        calls = store.calls
+        assert cache.exact(SHOP, "Do you ship to region 0?") is not None  # a GetItem finds what the index lacks
+        assert store.calls == calls + 1
+
+
 def test_a_quiet_tenants_refreshes_read_no_entry_again(clocks: Clocks) -> None:
     store = InMemoryCacheStore()
     mine, theirs = make(store, clocks), make(store, clocks)

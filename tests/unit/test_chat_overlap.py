@@ -104,8 +104,9 @@ def build(
     clock: Clock,
     *,
     model: str = FREE_MODEL,
+    refresh_seconds: float = 0,
 ) -> ChatService:
-    answers = AnswerCache(store, dimensions=512, ttl_seconds=3600, refresh_seconds=0, max_entries=100)
+    answers = AnswerCache(store, dimensions=512, ttl_seconds=3600, refresh_seconds=refresh_seconds, max_entries=100)
     cache = SemanticCache(answers, embedder, CATALOG, model)
     return ChatService(ledger, llm, CATALOG, cache=cache, clock=clock, sleep=lambda _: None)
 
@@ -134,6 +135,92 @@ def test_the_embedding_runs_beside_the_exact_lookup(
     outcome = ask(service, "Do you ship to Canada?", "r1")
     assert (outcome.cached, outcome.cost_nanos) == (False, ANSWER_NANOS)
     assert embedder.threads[0] != threading.current_thread().name  # on the pool, not the request's thread
+
+
+def stored_elsewhere(store: InMemoryCacheStore, prompt: str, reply: str = "Yes, in 5-7 days.") -> None:
+    """An answer another instance kept: in the table, not in this instance's index."""
+    theirs = AnswerCache(store, dimensions=512, ttl_seconds=3600, refresh_seconds=0, max_entries=100)
+    vector = FreeEmbedder().embed(prompt, "elsewhere", Deadline.after(5)).vector
+    theirs.store(CacheScope("shop", "support"), prompt, reply, FREE_MODEL, ANSWER_NANOS, vector)
+
+
+def test_the_reserve_runs_beside_the_exact_lookup_once_the_index_knows_the_question_is_new(
+    ledger: InMemoryLedger, llm: ScriptedLLM, store: GatedStore, embedder: FreeEmbedder, clock: Clock
+) -> None:
+    service = build(ledger, llm, store, embedder, clock, refresh_seconds=3600)  # the lookup: a GetItem
+    ask(service, "Do you ship to Canada?", "r1")  # loads this instance's index: it holds every entry of the shop
+    together = store.get_gate = threading.Barrier(2, timeout=WAIT)
+    reserve = ledger.reserve
+
+    def gated(*args: Any, **fields: Any) -> Any:
+        together.wait()
+        return reserve(*args, **fields)
+
+    ledger.reserve = gated  # type: ignore[method-assign]
+    outcome = ask(service, "Do you ship to Mexico?", "r2")
+    assert (outcome.cached, outcome.cost_nanos) == (False, ANSWER_NANOS)
+    assert money(ledger) == (2 * ANSWER_NANOS, 0, 0)
+
+
+def test_a_question_this_instance_holds_is_looked_up_before_any_hold(
+    service: ChatService, ledger: InMemoryLedger
+) -> None:
+    ask(service, "Do you ship to Canada?", "r1")
+    reserve, reserved = ledger.reserve, []
+
+    def counted(*args: Any, **fields: Any) -> Any:
+        reserved.append(args)
+        return reserve(*args, **fields)
+
+    ledger.reserve = counted  # type: ignore[method-assign]
+    hit = ask(service, "do you ship to canada", "r2")
+    assert (hit.cache_tier, reserved) == ("exact", [])  # its one write is its savings
+
+
+@pytest.mark.parametrize("refresh_seconds", [0, 3600], ids=["lookup-is-the-refresh", "lookup-is-a-getitem"])
+def test_an_exact_answer_stored_elsewhere_since_the_last_refresh_gives_its_hold_back(
+    ledger: InMemoryLedger,
+    llm: ScriptedLLM,
+    store: GatedStore,
+    embedder: FreeEmbedder,
+    clock: Clock,
+    refresh_seconds: float,
+) -> None:
+    service = build(ledger, llm, store, embedder, clock, refresh_seconds=refresh_seconds)
+    ask(service, "Do you ship to Canada?", "r1")
+    stored_elsewhere(store, "Do you ship to Mexico?")
+    hit = ask(service, "do you ship to mexico", "r2")  # reserved beside the lookup that found it
+    assert (hit.cached, hit.cache_tier, hit.reply, hit.cost_nanos) == (True, "exact", "Yes, in 5-7 days.", 0)
+    assert len(llm.requests) == 1
+    assert money(ledger) == (ANSWER_NANOS, 0, ANSWER_NANOS)  # its hold given back, its savings counted
+
+
+def test_a_stopped_shop_still_gets_an_exact_answer_found_beside_its_refused_reserve(
+    service: ChatService, store: GatedStore, ledger: InMemoryLedger
+) -> None:
+    ask(service, "Do you ship to Canada?", "r1")
+    stored_elsewhere(store, "Do you ship to Mexico?")
+    ledger.put_policy("shop", BudgetPolicy(daily_cap_usd="0.000001", monthly_cap_usd="10"))
+    hit = ask(service, "Do you ship to Mexico?", "r2")
+    assert (hit.cache_tier, hit.reply) == ("exact", "Yes, in 5-7 days.")
+    with pytest.raises(BudgetExceededError):
+        ask(service, "Do you ship to Peru?", "r3")
+    assert money(ledger) == (ANSWER_NANOS, 0, ANSWER_NANOS)
+
+
+def test_an_exact_lookup_bug_beside_the_reserve_fails_the_request_and_returns_the_hold(
+    ledger: InMemoryLedger, llm: ScriptedLLM, store: GatedStore, embedder: FreeEmbedder, clock: Clock
+) -> None:
+    service = build(ledger, llm, store, embedder, clock, refresh_seconds=3600)
+    ask(service, "Do you ship to Canada?", "r1")
+
+    def broken(scope: CacheScope, key: str) -> StoredAnswer | None:
+        raise RuntimeError("a bug in the lookup")
+
+    store.get = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="a bug in the lookup"):
+        ask(service, "Do you ship to Mexico?", "r2")
+    assert money(ledger) == (ANSWER_NANOS, 0, 0)  # nothing held, nothing more spent
 
 
 def test_the_settle_and_the_cache_write_run_together(

@@ -67,9 +67,13 @@ class VectorIndex:
         self._rows: dict[str, int] = {}
         self._meta_bytes = 0
         self._watermark = 0
+        self.evicted = False  # an entry was ever dropped for room: the index no longer holds all it was given
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
 
     @property
     def watermark(self) -> int:
@@ -119,6 +123,7 @@ class VectorIndex:
             picked = [i for j, i in enumerate(picked) if j not in dropped]
             for row in freed:
                 self._forget(row)
+            self.evicted = True
         if not picked:
             return
         # Newcomers fill the evicted rows first, then rows past the end (written in place: no copy of a first load).

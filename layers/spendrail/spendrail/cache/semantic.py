@@ -69,6 +69,10 @@ class SemanticCache:
     def exact(self, scope: CacheScope, prompt: str) -> StoredAnswer | None:
         return self._unless_down(lambda: self._answers.exact(scope, prompt))
 
+    def likely_new(self, scope: CacheScope, prompt: str) -> bool:
+        """Whether this instance's index says the exact lookup will almost surely miss (`AnswerCache.likely_new`)."""
+        return self._answers.likely_new(scope, prompt)
+
     def embedding_hold(self, prompt: str) -> int:
         """The embedding's worst case, held with the answer's."""
         return self._embedding_price.cost_nanos(input_tokens_upper_bound([prompt]), 0)

@@ -5,7 +5,9 @@ request's path; the older ones, up to `max_entries`, are read in the background,
 request until the index is full or nothing older is left, so no request waits for a large index to be built. Every
 `refresh_seconds` a request that finds its index stale starts a refresh in the background (a Query of the entries
 created since the last one, the cache table's created-index) and searches the index as it is: an answer another
-instance stored is found within about that interval (this instance's own answers at once). At most one background
+instance stored is found within about that interval (this instance's own answers at once). When the index holds
+all of the scope's entries, a due refresh is instead made by the exact lookup, on the request's path, in place of
+its GetItem (`exact`): one read does both. At most one background
 update per index is in flight. Indexes are bounded (`max_entries` each, oldest evicted first) and so is their number
 (`max_indexes`, least recently used dropped).
 
@@ -100,11 +102,57 @@ class AnswerCache:
         self._lock = threading.Lock()  # the dictionary of indexes
 
     def exact(self, scope: CacheScope, prompt: str) -> StoredAnswer | None:
-        """The answer stored for this very question (after normalization), if it has not expired."""
-        found = self._store.get(scope, exact_key(prompt))
+        """The answer stored for this very question (after normalization), if it has not expired.
+
+        One read: a GetItem of its key, or, when the scope's index is complete, does not hold the question and is
+        due a refresh, that refresh (a Query of the entries stored since the last one) done here instead of in the
+        background: an entry of this key stored before it would be in the index, so the Query answers both."""
+        key = exact_key(prompt)
+        scoped = self._claim_refresh(scope, key)
+        if scoped is None:
+            found = self._store.get(scope, key)
+        else:
+            try:
+                answers = self._refresh_now(scope, scoped)
+            finally:
+                with scoped.lock:
+                    scoped.busy = False
+            found = next((a for a in answers if a.key == key), None)
         if found is None or found.expired(self._wall_ms() // 1000):
             return None
         return found
+
+    def likely_new(self, scope: CacheScope, prompt: str) -> bool:
+        """True when this instance's index of the scope holds every entry stored up to its last refresh and not this
+        question: the exact lookup then almost surely misses, and the reserve need not wait for it. False when the
+        index is not loaded, not complete (still loading, or entries were evicted), or holds the question."""
+        with self._lock:
+            scoped = self._indexes.get(scope)
+        if scoped is None:
+            return False
+        with scoped.lock:
+            return self._complete(scoped) and exact_key(prompt) not in scoped.index
+
+    def _complete(self, scoped: _Scoped) -> bool:
+        """Whether the index holds every unexpired entry stored up to its last refresh (its lock held)."""
+        index = scoped.index
+        return scoped.older_than is None and not index.evicted and len(index) < self._max_entries
+
+    def _claim_refresh(self, scope: CacheScope, key: str) -> _Scoped | None:
+        """The scope's index, claimed for a refresh on the request's path when one is due and would also answer the
+        exact lookup of `key` (see `exact`); None: look the key up by itself."""
+        now = self._monotonic()
+        with self._lock:
+            scoped = self._indexes.get(scope)
+        if scoped is None:
+            return None
+        with scoped.lock:
+            due = now - scoped.synced_at >= self._refresh and not scoped.busy
+            if not (due and self._complete(scoped) and key not in scoped.index):
+                return None
+            scoped.busy = True
+            scoped.synced_at = now
+        return scoped
 
     def similar(
         self,
@@ -192,7 +240,8 @@ class AnswerCache:
             with scoped.lock:
                 scoped.busy = False
 
-    def _refresh_now(self, scope: CacheScope, scoped: _Scoped) -> None:
+    def _refresh_now(self, scope: CacheScope, scoped: _Scoped) -> list[StoredAnswer]:
+        """Reads the entries stored since the last refresh into the index; returns them."""
         started = self._wall_ms()
         answers = self._store.since(scope, scoped.after_ms, self._max_entries)
         self._load(scoped, answers)
@@ -203,6 +252,7 @@ class AnswerCache:
                 scoped.after_ms = max(scoped.after_ms, newest - 1)
             else:
                 scoped.after_ms = max(scoped.after_ms, min(scoped.index.watermark, started - SETTLE_MS))
+        return answers
 
     def _backfill(self, scope: CacheScope, scoped: _Scoped, older_than: int) -> None:
         answers = self._store.older(scope, older_than, self._first_load)

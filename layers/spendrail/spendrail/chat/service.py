@@ -1,8 +1,9 @@
 """Answer one shopper question within the tenant's budget: the cache first, else route, hold, call, settle.
 
 The order of a request: an exact cache hit (free, served even when the budget is stopped); else one hold for the
-worst case of the embedding plus the answer; a similar cached answer (settles the embedding alone); else the model,
-and one settle for the embedding and the answer. Every wait fits the request's deadline; the LLM's share of it
+worst case of the embedding plus the answer (taken beside the exact lookup when this instance's index says the
+question is new); a similar cached answer (settles the embedding alone); else the model, and one settle for the
+embedding and the answer. Every wait fits the request's deadline; the LLM's share of it
 (`llm_timeout_seconds`) covers the embedding and the answer together.
 
 What overlaps (`spendrail.chat.overlap`, docs/cache.md "The order of a request"): a free embedding (the local
@@ -21,7 +22,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from spendrail.alerts.port import AlertSink
-from spendrail.cache.model import CacheScope
+from spendrail.cache.model import CacheScope, StoredAnswer
 from spendrail.cache.semantic import EmbeddedPrompt, SemanticCache
 from spendrail.cache.service import SimilarAnswer
 from spendrail.chat.budget import Admitted, BudgetGate, utcnow
@@ -131,8 +132,12 @@ class ChatService:
 
     def _admit(self, call: _Call, deadline: Deadline) -> Answer | tuple[Admitted, bool]:
         """An exact cache hit (free, served even when the budget is stopped), else the hold for the worst case of
-        the lookup and the answer, and whether the judge may be asked. The reserve waits for the exact lookup: an
-        exact hit makes no write but its savings, so it stays at two DynamoDB calls.
+        the lookup and the answer, and whether the judge may be asked.
+
+        The reserve waits for the exact lookup unless this instance's index says the question is new (it holds all
+        of the scope's entries and not this one): an exact hit then makes no write but its savings, two DynamoDB
+        calls. Otherwise the two run side by side, and the rare exact hit found anyway (stored by another instance
+        since the index's last refresh) gives its hold back in the settle that records its savings.
 
         The judge is never the reason for a refusal or a cheaper model: when the hold with its worst case does not
         fit, the same route is held without it (a second conditional write, only near the cap) and the request's
@@ -140,28 +145,66 @@ class ChatService:
         question, cache, scope = call.question, self._cache, call.scope
         embedding_hold = judge_hold = 0
         profile = self._profiles.of(question.tenant)
+        lookup: Future[StoredAnswer | None] | None = None
         if cache is not None and scope is not None:
-            exact = cache.exact(scope, question.prompt)
-            if exact is not None:
-                snapshot = self._ledger.record_savings(question.tenant.tenant_id, exact.cost_nanos)
-                return self._cached(call, exact.reply, exact.model, "exact", exact.cost_nanos, snapshot)
+            if cache.likely_new(scope, question.prompt):
+                lookup = start(self._executor, lambda: cache.exact(scope, question.prompt))
+            else:
+                exact = cache.exact(scope, question.prompt)
+                if exact is not None:
+                    return self._exact(call, exact)
             embedding_hold = cache.embedding_hold(question.prompt)
             judge_hold = cache.judge_hold(profile, question.prompt)
-
-        admitted = self._budget.reserve(
-            question.tenant,
-            question.use_case,
-            [m.content for m in call.messages],
-            call.max_tokens,
-            question.request_id,
-            deadline,
-            extra=embedding_hold,
-            optional=judge_hold,
-            fallback_message=lambda: profile.fallback_message,
-        )
+        try:
+            admitted = self._budget.reserve(
+                question.tenant,
+                question.use_case,
+                [m.content for m in call.messages],
+                call.max_tokens,
+                question.request_id,
+                deadline,
+                extra=embedding_hold,
+                optional=judge_hold,
+                fallback_message=lambda: profile.fallback_message,
+            )
+        except BaseException:
+            try:
+                exact = self._looked_up(lookup, deadline)
+            except Exception:  # the reserve's failure is the one to report
+                exact = None
+            if exact is not None:  # refused (or failed), but this question has a free answer
+                return self._exact(call, exact)
+            raise
+        try:
+            exact = self._looked_up(lookup, deadline)
+        except BaseException:
+            self._budget.settle(admitted.hold, 0, deadline=deadline)
+            raise
+        if exact is not None:
+            settled = self._budget.settle(admitted.hold, 0, saved=exact.cost_nanos, deadline=deadline)
+            snapshot, crossings = self._after(admitted, settled)
+            return self._cached(call, exact.reply, exact.model, "exact", exact.cost_nanos, snapshot, 0, crossings)
         if judge_hold and not admitted.optional_held:
             logger.info("no room for the cache judge: uncertain candidates are misses this time")
         return admitted, admitted.optional_held or judge_hold == 0
+
+    def _exact(self, call: _Call, exact: StoredAnswer) -> Answer:
+        """An exact hit found before any hold: its savings are its one write."""
+        snapshot = self._ledger.record_savings(call.question.tenant.tenant_id, exact.cost_nanos)
+        return self._cached(call, exact.reply, exact.model, "exact", exact.cost_nanos, snapshot)
+
+    @staticmethod
+    def _looked_up(lookup: Future[StoredAnswer | None] | None, deadline: Deadline) -> StoredAnswer | None:
+        """The exact lookup run beside the reserve, if one was; None if it is still running at the deadline."""
+        if lookup is None:
+            return None
+        try:
+            return outcome(lookup, deadline)
+        except TimeoutError:
+            if lookup.done():
+                raise
+            logger.warning("exact lookup still running at the deadline: answering without it")
+            return None
 
     @staticmethod
     def _embedding(
