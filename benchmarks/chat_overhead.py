@@ -58,7 +58,7 @@ from local.apigw import LambdaContext, api_gateway_event
 from local.dynalite import client as make_client
 from local.dynalite import running
 from local.openrouter_sim import OpenRouterSimulator
-from local.tables import create_tables
+from local.tables import chat_tables, create_tables
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.policy import BudgetPolicy
 from spendrail.pricing import PricingCatalog
@@ -470,13 +470,7 @@ def local_stack() -> Iterator[str]:
     settings = Settings.from_env({})
     with running() as dynamodb, OpenRouterSimulator() as sim:
         db = make_client(dynamodb)
-        names = {
-            "BudgetTable": settings.budget_table_name,
-            "TenantTable": settings.tenant_table_name,
-            "IdempotencyTable": settings.idempotency_table_name,
-            "CacheTable": settings.cache_table_name,
-        }
-        create_tables(db, names)
+        create_tables(db, chat_tables(settings))
         directory = DynamoDBTenantDirectory(db, settings.tenant_table_name)
         ledger = DynamoDBLedger(db, settings.budget_table_name)
         policy = BudgetPolicy(daily_cap_usd=CAP_USD, monthly_cap_usd=CAP_USD)

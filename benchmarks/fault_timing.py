@@ -31,7 +31,7 @@ from local.apigw import LambdaContext, api_gateway_event
 from local.dynalite import client as make_client
 from local.dynalite import free_port, running
 from local.openrouter_sim import Fault, OpenRouterSimulator
-from local.tables import create_tables
+from local.tables import chat_tables, create_tables
 from spendrail.compose import Components
 from spendrail.policy import BudgetPolicy
 from spendrail.settings import Settings
@@ -99,12 +99,7 @@ def stack() -> Iterator[tuple[StallableProxy, OpenRouterSimulator, str]]:
         db = make_client(endpoint)
         create_tables(
             db,
-            {
-                "BudgetTable": settings.budget_table_name,
-                "TenantTable": settings.tenant_table_name,
-                "IdempotencyTable": settings.idempotency_table_name,
-                "CacheTable": settings.cache_table_name,
-            },
+            chat_tables(settings),
         )
         components = Components(settings, dynamodb=db)
         policy = BudgetPolicy(daily_cap_usd="1000", monthly_cap_usd="1000")

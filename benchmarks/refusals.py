@@ -31,7 +31,7 @@ from local.apigw import LambdaContext, api_gateway_event
 from local.dynalite import client as make_client
 from local.dynalite import running
 from local.openrouter_sim import OpenRouterSimulator
-from local.tables import create_tables
+from local.tables import chat_tables, create_tables
 from spendrail.ledger.dynamodb import DynamoDBLedger
 from spendrail.policy import BudgetPolicy
 from spendrail.settings import Settings
@@ -84,12 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         db = make_client(dynamodb)
         create_tables(
             db,
-            {
-                "BudgetTable": settings.budget_table_name,
-                "TenantTable": settings.tenant_table_name,
-                "IdempotencyTable": settings.idempotency_table_name,
-                "CacheTable": settings.cache_table_name,
-            },
+            chat_tables(settings),
         )
         ledger = DynamoDBLedger(db, settings.budget_table_name)
         directory = DynamoDBTenantDirectory(db, settings.tenant_table_name)

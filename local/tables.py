@@ -50,3 +50,24 @@ def create_tables(client: Any, names: dict[str, str], template: Path = TEMPLATE)
         client.create_table(TableName=table_name, **definitions[logical_id])
     for table_name in names.values():
         client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
+
+
+def chat_tables(settings: Any) -> dict[str, str]:
+    """The chat function's tables: logical id -> the name `settings` (a spendrail Settings) gives it."""
+    return {
+        "BudgetTable": settings.budget_table_name,
+        "TenantTable": settings.tenant_table_name,
+        "IdempotencyTable": settings.idempotency_table_name,
+        "CacheTable": settings.cache_table_name,
+    }
+
+
+def function_environment(logical_id: str, template: Path = TEMPLATE) -> dict[str, str]:
+    """The literal environment variables a function gets from the template (its own over the Globals'); values
+    CloudFormation resolves at deploy time (!Ref, !GetAtt) are left out: the caller's settings supply those."""
+    doc = yaml.load(template.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - safe loader subclass
+    merged = {
+        **doc["Globals"]["Function"].get("Environment", {}).get("Variables", {}),
+        **doc["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {}),
+    }
+    return {name: value for name, value in merged.items() if isinstance(value, str)}

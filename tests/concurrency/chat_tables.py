@@ -14,11 +14,6 @@ def chat_tables(endpoint: str) -> tuple[Any, Settings]:
     settings = Settings.from_env({})
     client = dynalite.client(endpoint)
     existing = set(client.list_tables()["TableNames"])
-    wanted = {
-        "BudgetTable": settings.budget_table_name,
-        "TenantTable": settings.tenant_table_name,
-        "IdempotencyTable": settings.idempotency_table_name,
-        "CacheTable": settings.cache_table_name,
-    }
+    wanted = tables.chat_tables(settings)
     tables.create_tables(client, {k: v for k, v in wanted.items() if v not in existing})
     return client, settings
