@@ -277,3 +277,32 @@ def test_the_number_of_indexes_is_bounded(clocks: Clocks) -> None:
     for tenant in ("a", "b", "c", "a"):
         cache.similar(CacheScope(tenant, "support"), "hi", vec("hi"), 0.9)
     assert store.calls == 4  # "a" was dropped when "c" came, and loaded again
+
+
+def test_the_indexes_memory_together_is_bounded_and_the_least_recently_used_go_first(clocks: Clocks) -> None:
+    store = InMemoryCacheStore()
+    writer = make(store, clocks)
+    for tenant in ("a", "b", "c"):
+        for i in range(20):
+            clocks.ms += 1
+            writer.store(
+                CacheScope(tenant, "support"), f"Question {i} for {tenant}?", "An answer.", "m", 1, vec(str(i))
+            )
+    one = make(store, clocks)
+    one.similar(CacheScope("a", "support"), "hi", vec("hi"), 0.9)
+    size = one.memory_bytes()  # one tenant's index of 20 entries
+    cache = AnswerCache(
+        store, dimensions=512, ttl_seconds=3600, refresh_seconds=60, max_entries=100, max_bytes=int(2.5 * size)
+    )
+    for tenant in ("a", "b", "a", "c"):  # "b" is the least recently used when "c" comes
+        cache.similar(CacheScope(tenant, "support"), "hi", vec("hi"), 0.9)
+    assert cache.index_count == 2
+    assert cache.memory_bytes() <= 2.5 * size
+    calls = store.calls
+    cache.similar(CacheScope("a", "support"), "hi", vec("hi"), 0.9)
+    assert store.calls == calls  # "a" was kept
+    cache.similar(CacheScope("b", "support"), "hi", vec("hi"), 0.9)
+    assert store.calls == calls + 1  # "b" was dropped: loaded again
+    lone = AnswerCache(store, dimensions=512, ttl_seconds=3600, refresh_seconds=60, max_entries=100, max_bytes=1)
+    assert lone.similar(CacheScope("a", "support"), "Question 3 for a?", vec("3"), 0.9) is not None
+    assert lone.index_count == 1  # the index in use always stays, even past the cap

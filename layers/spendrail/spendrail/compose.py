@@ -196,6 +196,7 @@ class Components:
             ttl_seconds=settings.cache_ttl_seconds,
             refresh_seconds=settings.cache_refresh_seconds,
             max_entries=settings.cache_max_entries,
+            max_bytes=settings.cache_max_memory_mb * 2**20,
         )
         similarity = SIMILARITY[settings.embedder]
         judge = (

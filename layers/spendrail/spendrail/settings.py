@@ -45,6 +45,10 @@ class Settings(BaseModel):
     cache_ttl_seconds: int = Field(default=7 * 86_400, alias="CACHE_TTL_SECONDS", ge=60, le=90 * 86_400)
     cache_refresh_seconds: float = Field(default=5.0, alias="CACHE_REFRESH_SECONDS", ge=0, le=3600)
     cache_max_entries: int = Field(default=20_000, alias="CACHE_MAX_ENTRIES", ge=10, le=500_000)
+    # What one instance's cache indexes may hold together (their own accounting, ~2.9 KiB an entry of 384 dimensions
+    # with an 800-character reply): past it the least recently used tenants' indexes are dropped. Sized with the
+    # function's memory (docs/benchmarks.md, "What the guardrail costs").
+    cache_max_memory_mb: int = Field(default=150, alias="CACHE_MAX_MEMORY_MB", ge=1, le=8192)
     auth_cache_seconds: float = Field(default=60.0, alias="AUTH_CACHE_SECONDS", ge=0, le=900)
     # Locally the admin routes take this bearer token; in AWS it stays unset and IAM authorizes them (admin/auth.py).
     admin_token: SecretStr = Field(default=SecretStr(""), alias="ADMIN_TOKEN")

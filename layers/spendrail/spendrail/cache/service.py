@@ -8,8 +8,9 @@ created since the last one, the cache table's created-index) and searches the in
 instance stored is found within about that interval (this instance's own answers at once). When the index holds
 all of the scope's entries, a due refresh is instead made by the exact lookup, on the request's path, in place of
 its GetItem (`exact`): one read does both. At most one background
-update per index is in flight. Indexes are bounded (`max_entries` each, oldest evicted first) and so is their number
-(`max_indexes`, least recently used dropped).
+update per index is in flight. Indexes are bounded (`max_entries` each, oldest evicted first), and so are their
+number (`max_indexes`) and their memory together (`max_bytes`, the indexes' own accounting): past either, the least
+recently used indexes are dropped (never the one in use; a dropped index is loaded again on its next use).
 
 In Lambda a background update runs while the request that started it is being served (mostly while it waits for
 the model) and, if not done when the answer is returned, resumes with the instance's next request.
@@ -80,6 +81,7 @@ class AnswerCache:
         max_entries: int,
         embedder: str = "",
         max_indexes: int = 64,
+        max_bytes: int | None = None,
         first_load: int = FIRST_LOAD,
         executor: Executor = in_background,
         wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
@@ -94,6 +96,7 @@ class AnswerCache:
         self._refresh = refresh_seconds
         self._max_entries = max_entries
         self._max_indexes = max_indexes
+        self._max_bytes = max_bytes
         self._first_load = min(first_load, max_entries)
         self._executor = executor
         self._wall_ms = wall_ms
@@ -213,8 +216,7 @@ class AnswerCache:
                 scoped.older_than = min(a.created_at for a in answers)
             with self._lock:
                 self._indexes[scope] = scoped
-                if len(self._indexes) > self._max_indexes:
-                    self._indexes.popitem(last=False)
+            self._trim()
         else:
             stale = now - scoped.synced_at >= self._refresh
             with scoped.lock:
@@ -265,6 +267,25 @@ class AnswerCache:
         # whole part was that one millisecond.
         scoped.older_than = None if done else (oldest if oldest < older_than else oldest - 1)
 
+    def _trim(self) -> None:
+        """Drops the least recently used indexes while there are too many or they hold too much memory together;
+        the most recently used one always stays."""
+        with self._lock:
+            while len(self._indexes) > 1:
+                over_count = len(self._indexes) > self._max_indexes
+                over_bytes = self._max_bytes is not None and self.memory_bytes() > self._max_bytes
+                if not (over_count or over_bytes):
+                    break
+                self._indexes.popitem(last=False)
+
+    @property
+    def index_count(self) -> int:
+        return len(self._indexes)
+
+    def memory_bytes(self) -> int:
+        """What the indexes hold together, by their own accounting."""
+        return sum(scoped.index.memory_bytes for scoped in list(self._indexes.values()))
+
     def _load(self, scoped: _Scoped, answers: list[StoredAnswer]) -> None:
         usable = [a for a in answers if a.comparable(self.embedder, self.dimensions)]
         entries = [self._indexed(a) for a in usable]
@@ -274,6 +295,8 @@ class AnswerCache:
                 scoped.index.add(entries, vectors)
             if answers:  # another embedder's entries are skipped, and never read again
                 scoped.index.advance(max(a.created_at for a in answers))
+        if usable and self._max_bytes is not None:
+            self._trim()
 
     @staticmethod
     def _indexed(answer: StoredAnswer) -> IndexedEntry:
