@@ -85,3 +85,60 @@ def test_the_first_request_of_a_new_window_rolls_it(dynalite_endpoint: str, cloc
     calls.clear()
     assert ledger.reserve("shop", CENT).admitted
     assert calls == Counter(UpdateItem=1)
+
+
+def test_a_settle_far_below_the_thresholds_works_on_an_item_from_before_episodes(
+    dynalite_endpoint: str, clock: Clock
+) -> None:
+    """The settle asks for the announced levels and episodes only when a claim may be due; an item written before
+    episodes (and money in doubt, the history counters) existed lacks them: both kinds of settle still work."""
+    client, table, calls = _counted(dynalite_endpoint)
+    ledger = DynamoDBLedger(client, table, clock=clock)
+    ledger.put_policy("shop", BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10"))
+    old = [f"{w}_{f}" for w in "dm" for f in ("ep", "prev_ep", "doubt", "prev_doubt", "req", "hits", "down", "saved")]
+    client.update_item(
+        TableName=table,
+        Key={"pk": {"S": "TENANT#shop"}, "sk": {"S": "LEDGER"}},
+        UpdateExpression="REMOVE " + ", ".join(old),
+    )
+    hold = ledger.reserve("shop", 10 * CENT).hold
+    assert hold is not None
+    calls.clear()
+    quiet = ledger.settle(hold, 5 * CENT, in_doubt=CENT)  # far below the soft cap: no levels asked, no read
+    assert (quiet.crossings, calls) == ((), Counter(UpdateItem=1))
+    assert quiet.snapshot.daily == ledger.snapshot("shop").daily
+    assert (quiet.snapshot.daily.spent, quiet.snapshot.daily.in_doubt) == (5 * CENT, CENT)
+    hold = ledger.reserve("shop", 80 * CENT).hold
+    assert hold is not None
+    calls.clear()
+    [soft] = ledger.settle(hold, 80 * CENT).alerts  # near the soft cap: the levels (and episode 0) come back
+    assert soft.alert_id.endswith("/soft_cap/daily/2026-11-28")
+    assert calls == Counter(UpdateItem=2)
+    raw = client.get_item(TableName=table, Key={"pk": {"S": "TENANT#shop"}, "sk": {"S": "LEDGER"}})["Item"]
+    assert (raw["d_ep"], raw["m_ep"], raw["d_alert"]) == ({"N": "0"}, {"N": "0"}, {"N": "1"})
+
+
+def test_a_settle_carried_past_a_threshold_by_other_requests_reads_and_claims(
+    dynalite_endpoint: str, clock: Clock
+) -> None:
+    """An instance that last saw the tenant far below the thresholds settles without asking for the levels; other
+    instances' spend carried the tenant past one meanwhile: its answer shows it, so it reads the item and claims."""
+    client, table, calls = _counted(dynalite_endpoint)
+    mine = DynamoDBLedger(client, table, clock=clock)
+    mine.put_policy("shop", BudgetPolicy(daily_cap_usd="1", monthly_cap_usd="10"))
+    hold = mine.reserve("shop", 10 * CENT).hold
+    assert hold is not None
+    other = DynamoDBLedger(client, table, clock=clock)
+    theirs = other.reserve("shop", 75 * CENT).hold
+    assert theirs is not None
+    assert other.settle(theirs, 75 * CENT).crossings == ()  # 75%: still below the soft cap
+    calls.clear()
+    [crossing] = mine.settle(hold, 10 * CENT).crossings
+    assert crossing.state.value == "warned"
+    assert calls == Counter(UpdateItem=2, GetItem=1)  # the settle, the read its answer called for, the claim
+    calls.clear()
+    # The other instance saw the tenant near the soft cap: it asks for the levels, and claims nothing twice.
+    again = other.reserve("shop", CENT).hold
+    assert again is not None
+    assert other.settle(again, CENT).crossings == ()
+    assert calls == Counter(UpdateItem=2)

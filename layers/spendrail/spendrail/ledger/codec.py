@@ -61,6 +61,9 @@ class Known:
     policy: BudgetPolicy
     ver: str
     keys: WindowKeys
+    # Spent + held was below every threshold in both windows in the last answer seen: a settle (of no more than its
+    # hold) that leaves the tenant below them claims nothing, so it need not ask for the announced levels.
+    quiet: bool = False
 
 
 @dataclass
@@ -123,8 +126,7 @@ class Item:
         return replace(self, win=rolled)
 
     def level(self, w: str) -> Level:
-        window = self.win[w]
-        return window_level(window.spent, window.cap, self.policy.soft_cap_percent, self.policy.degrade_percent)
+        return self.level_of(w, self.win[w].spent)
 
     def prev_level(self, w: str) -> Level:
         """The level the window before reached by its settled spend (claimed or not)."""
@@ -138,6 +140,13 @@ class Item:
     def window_snapshot(self, w: str, name: WindowName) -> WindowSnapshot:
         win = self.win[w]
         return WindowSnapshot(name, win.key, win.cap, win.spent, win.held, self.level(w), win.saved, win.doubt)
+
+    def quiet(self) -> bool:
+        """Spent + held (cap - room) below every threshold in both windows: no claim is due, however holds settle."""
+        return all(self.level_of(w, self.win[w].cap - self.win[w].room) == Level.ACTIVE for w, _ in WINDOWS)
+
+    def level_of(self, w: str, spent: int) -> Level:
+        return window_level(spent, self.win[w].cap, self.policy.soft_cap_percent, self.policy.degrade_percent)
 
     def snapshot(self) -> LedgerSnapshot:
         daily, monthly = (self.window_snapshot(w, name) for w, name in WINDOWS)

@@ -52,6 +52,7 @@ from spendrail.ledger.model import (
 from spendrail.ledger.summary import WindowSummary
 from spendrail.ledger.table import HOLD_FLAG_INDEX, LedgerTable
 from spendrail.policy import BudgetPolicy, validate_tenant_id
+from spendrail.state import Level
 from spendrail.windows import WindowKeys, window_keys
 
 if TYPE_CHECKING:
@@ -152,8 +153,8 @@ class DynamoDBLedger:
             except ConditionFailed as failed:
                 old = self._table.failed_item(failed)  # DynamoDB sends the item with the failure: no GetItem
             else:
-                self._known[tenant_id] = replace(known, keys=keys)
                 view = Item.from_write(known, tenant_id, keys, attrs, ("held", "room"))
+                self._known[tenant_id] = replace(known, keys=keys, quiet=view is not None and view.quiet())
                 # Thresholds the reclaimed charges crossed are announced like any other.
                 crossings = self._announce(reclaimed, hold_id) if reclaimed else ()
                 snapshot = (view or self._read(tenant_id).as_of(keys)).snapshot()
@@ -272,16 +273,22 @@ class DynamoDBLedger:
             self._read(hold.tenant_id)
             known = self._known[hold.tenant_id]
         now = int(self._clock().timestamp())
+        # Below every threshold when last seen, and settling no more than held: unless other requests' spend carried
+        # the tenant past one meanwhile (then the answer shows it, and the item is read), no claim is due.
+        levels = not (known.quiet and actual <= hold.amount)
         update, overshoot = updates.settle_update(
-            hold, known.ver, actual, saved, in_doubt, downgraded=downgraded, now=now
+            hold, known.ver, actual, saved, in_doubt, downgraded=downgraded, now=now, levels=levels
         )
         try:
             attrs = self._table.write(hold.tenant_id, update, "UPDATED_NEW")["Attributes"]
         except ConditionFailed:
             return self._close_after_read(hold, actual, saved, in_doubt, downgraded)
-        needed = ("spent", "held", "room", "alert", "doubt", "ep")
+        needed = ("spent", "held", "room", "doubt") + ("alert", "ep") * levels
         item = Item.from_write(known, hold.tenant_id, hold.windows, attrs, needed)
+        if item is not None and not levels and not all(item.level(w) == Level.ACTIVE for w, _ in WINDOWS):
+            item = None  # past a threshold: the claim needs the announced level and the episode
         item = item or self._read(hold.tenant_id).as_of(hold.windows)
+        self._known[hold.tenant_id] = replace(self._known[hold.tenant_id], quiet=item.quiet())
         self._log_overshoot(hold, overshoot)
         crossings = self._announce(item, hold.hold_id)
         return SettleResult(item.snapshot(), crossings, overshoot, alerts=_alerts(crossings))
@@ -328,7 +335,7 @@ class DynamoDBLedger:
         return self._remember(self._table.read(tenant_id))
 
     def _remember(self, item: Item) -> Item:
-        self._known[item.tenant_id] = Known(item.policy, item.policy_ver, item.keys)
+        self._known[item.tenant_id] = Known(item.policy, item.policy_ver, item.keys, item.quiet())
         return item
 
 

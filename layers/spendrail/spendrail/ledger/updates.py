@@ -92,18 +92,32 @@ def close_update(
 
 
 def settle_update(
-    hold: Hold, policy_ver: str, actual: int, saved: int, in_doubt: int, *, downgraded: bool = False, now: int
+    hold: Hold,
+    policy_ver: str,
+    actual: int,
+    saved: int,
+    in_doubt: int,
+    *,
+    downgraded: bool = False,
+    now: int,
+    levels: bool = True,
 ) -> tuple[Update, int]:
-    """The hot path's close: the hold open, taken in the windows still current, under the policy the caller knows."""
+    """The hot path's close: the hold open, taken in the windows still current, under the policy the caller knows.
+
+    `levels`: also return the announced levels and the windows' episodes (what a claim needs), at the cost of four
+    no-op clauses; a caller that knows no claim can be due leaves them out (they cost DynamoDB and botocore work).
+    """
     update, overshoot = close_update(
         StoredHold(hold, None), actual, hold.windows, hold.windows, saved, in_doubt, downgraded=downgraded, now=now
     )
     update.conditions.append("policy_ver = :pv")
-    update.values |= {":pv": s(policy_ver), ":zero": n(0)}
-    # Adding zero changes nothing but makes UPDATED_NEW return the announced levels and the windows' episodes (ADD:
-    # items from before episodes lack them) with the counters: what a claim needs, without a read.
-    update.sets += ["d_alert = d_alert + :zero", "m_alert = m_alert + :zero"]
-    update.adds += ["d_ep :zero", "m_ep :zero"]
+    update.values[":pv"] = s(policy_ver)
+    if levels:
+        # Adding zero changes nothing but makes UPDATED_NEW return the announced levels and the windows' episodes
+        # (ADD: items from before episodes lack them) with the counters: what a claim needs, without a read.
+        update.values[":zero"] = n(0)
+        update.sets += ["d_alert = d_alert + :zero", "m_alert = m_alert + :zero"]
+        update.adds += ["d_ep :zero", "m_ep :zero"]
     return update, overshoot
 
 
