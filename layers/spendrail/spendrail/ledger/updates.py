@@ -52,7 +52,8 @@ def close_update(
     update = Update(conditions=["hold_map.#h = :stored"], removes=["hold_map.#h"], names={"#h": hold.hold_id})
     update.values[":stored"] = s(hold.encode() if is_open else hold.tombstone(stored.reclaimed_at or 0))
     update.values |= {":x": n(spent), ":dbt": n(doubt)}
-    update.adds += ["total_spent :x", "total_doubt :dbt"]  # ADD: items from before the totals lack them
+    # ADD: items from before the totals lack them (read as 0); adding 0 would only lengthen the hot write.
+    update.adds += ["total_spent :x"] * bool(spent) + ["total_doubt :dbt"] * bool(doubt)
     counted = [
         name
         for name, yes in (("req", is_open), ("hits", is_open and saved > 0), ("down", is_open and downgraded))
