@@ -12,8 +12,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def load_function(name: str) -> ModuleType:
     """Import functions/<name>/app.py afresh (module-level wiring reads the environment as set now)."""
-    module_name = f"spendrail_function_{name}"
-    spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / "app.py")
+    return _load("functions", name, f"spendrail_function_{name}")
+
+
+def load_example(name: str) -> ModuleType:
+    """Import examples/<name>/app.py afresh, as Lambda would with the layer on the path."""
+    return _load("examples", name, f"spendrail_example_{name}")
+
+
+def _load(folder: str, name: str, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / folder / name / "app.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
