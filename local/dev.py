@@ -46,6 +46,7 @@ DATA_DIR = ROOT / ".local-data"  # LOCAL_DATA_DIR moves it
 SIM_PORT = 8787  # the simulator's own default (python -m local.openrouter_sim); OPENROUTER_SIM_PORT moves it
 STOP_GRACE_S = 2.0  # how long a request still running when make dev stops may finish before its worker is killed
 ROUTES = [
+    Route("POST", "/v1/chat/completions", "functions/chat:app.lambda_handler"),
     Route("POST", "/v1/chat", "functions/chat:app.lambda_handler"),
     Route("ANY", "/v1/admin/", "functions/admin:app.lambda_handler"),
     Route("GET", "/dashboard", "functions/admin:app.lambda_handler"),
@@ -367,7 +368,7 @@ def _banner(stack: LocalStack) -> str:
     slack = "SLACK_WEBHOOK_URL" if config.slack_webhook_url else "none (set SLACK_WEBHOOK_URL); alerts print here"
     return f"""
 spendrail local stack
-  API        {stack.url}  (POST /v1/chat; admin routes under /v1/admin/)
+  API        {stack.url}  (POST /v1/chat, POST /v1/chat/completions; admin routes under /v1/admin/)
   DynamoDB   {stack.dynamodb_endpoint}  (dynalite, data in {config.data_dir})
   LLM        {llm}
   Alerts     SNS topic {stack.aws.topic_arn if stack.aws else ""}

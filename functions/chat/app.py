@@ -1,4 +1,5 @@
-"""POST /v1/chat: a shopper's question answered within the merchant's budget."""
+"""POST /v1/chat and POST /v1/chat/completions (OpenAI's format): a shopper's question answered within the
+merchant's budget."""
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ snapstart.register(components)  # Lambda's SnapStart hooks; nothing to register 
 @app.post("/v1/chat")
 def chat() -> Response[str]:
     return endpoint.handle(app.current_event, app.lambda_context)
+
+
+@app.post("/v1/chat/completions")
+def chat_completions() -> Response[str]:  # OpenAI's wire format; its errors are answered in OpenAI's shape
+    return endpoint.completions(app.current_event, app.lambda_context)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

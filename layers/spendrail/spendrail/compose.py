@@ -277,6 +277,7 @@ class Components:
             idempotency=IdempotencyGate(persistence),
             logger=logger,
             observer=Observer(logger, metrics),
+            catalog=self.catalog,
             after_request=[llm.drain] if isinstance(llm, LoggedLLM) else [],
         )
 

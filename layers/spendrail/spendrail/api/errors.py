@@ -134,6 +134,43 @@ def to_response(exc: Exception) -> Response[str]:
     return error(500, "internal_error", "internal error")
 
 
+# OpenAI's error types by status (https://platform.openai.com/docs/guides/error-codes): the SDKs raise by status,
+# chatbots log the type. A budget stop has its own type, `budget_exceeded`.
+_OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "conflict_error",
+    415: "invalid_request_error",
+}
+# The OpenAI SDKs retry a 429 twice by default; a stopped budget stays stopped until its window resets (hours), so
+# retrying would only hammer it. Both SDKs obey `x-should-retry: false` before anything else and raise at once.
+_NOT_RETRIED = frozenset({"budget_exceeded"})
+
+
+def openai_error(exc: Exception) -> Response[str]:
+    """`to_response`'s answer (same status and headers) in OpenAI's error shape, for /v1/chat/completions:
+    `{"error": {"message", "type", "code", "param", ...}}`, `code` our error code, `param` the first field named."""
+    plain = to_response(exc)
+    fields: dict[str, Any] = json.loads(plain.body or "{}")["error"]
+    code, message = fields.pop("code"), fields.pop("message")
+    details = fields.get("details") or []
+    status = plain.status_code
+    kind = _OPENAI_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    headers = dict(plain.headers)
+    if code in _NOT_RETRIED:
+        kind = code
+        headers["x-should-retry"] = "false"
+    body = {"message": message, "type": kind, "code": code, "param": details[0]["field"] if details else None}
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json_body({"error": {**body, **fields}}),
+        headers=headers,
+    )
+
+
 def register(app: APIGatewayHttpResolver) -> None:
     """Route every exception through `to_response`; Powertools' own 404/405 stay JSON too."""
     app.exception_handler(Exception)(to_response)

@@ -42,14 +42,22 @@ class ChatRequest(BaseModel):
     def _readable_text(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("prompt must not be blank")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("prompt is not valid Unicode text (lone surrogate)") from None
-        # Control characters other than line breaks and tabs are never part of a shopper's question.
-        if _CONTROL.search(value):
-            raise ValueError("prompt contains control characters")
+        problem = readable_text(value)
+        if problem is not None:
+            raise ValueError(f"prompt {problem}")
         return value
+
+
+def readable_text(value: str) -> str | None:
+    """What makes `value` unreadable as a shopper's text, or None: a lone surrogate, or control characters other
+    than line breaks and tabs (never part of a shopper's question)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (lone surrogate)"
+    if _CONTROL.search(value):
+        return "contains control characters"
+    return None
 
 
 class BudgetInfo(BaseModel):

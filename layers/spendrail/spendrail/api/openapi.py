@@ -26,6 +26,7 @@ from spendrail.admin.models import (
     TenantSettingsIn,
     TenantSettingsOut,
 )
+from spendrail.api.completions import ChatCompletion, CompletionsRequest, OpenAIErrorBody
 from spendrail.api.models import ChatRequest, ChatResponse, ErrorBody
 
 VERSION = "1.0.0"
@@ -50,6 +51,14 @@ _BUDGET_HEADERS = {
     ),
     "x-budget-remaining-usd": _header("USD left in the tighter window (cap minus settled spend), plain digits"),
 }
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[\x21-\x7e]{1,128}$",
+        description="a retry with the same key is answered once and charged once",
+    ),
+]
 _RETRY_AFTER = {"Retry-After": _header("seconds to wait before trying again", {"type": "integer", "minimum": 1})}
 
 CHAT_RESPONSES: dict[int, dict[str, Any]] = {
@@ -74,6 +83,39 @@ CHAT_RESPONSES: dict[int, dict[str, Any]] = {
         _RETRY_AFTER,
     ),
     504: _json(ErrorBody, "upstream_error: the model did not answer within the request's deadline"),
+}
+
+
+def _openai(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    return _json(OpenAIErrorBody, description, headers)
+
+
+_EVENT_STREAM: Any = {
+    "text/event-stream": {
+        "schema": {
+            "type": "string",
+            "description": "with stream: true, data: lines of chat.completion.chunk objects (the usage with its "
+            "cost, and the spendrail object, in the last one), then data: [DONE]",
+        }
+    }
+}
+COMPLETIONS_RESPONSES: dict[int, dict[str, Any]] = {
+    200: {
+        "description": "the answer as a chat.completion (or, with stream: true, its chunks as Server-Sent Events)",
+        "content": {"application/json": {"model": ChatCompletion}, **_EVENT_STREAM},
+        "headers": {**_BUDGET_HEADERS, "x-request-id": _header("")},
+    },
+    400: _openai("invalid_request_error: a parameter breaks the contract or is not supported (param names it)"),
+    401: _openai("authentication_error: a missing, malformed, unknown or revoked key"),
+    409: _openai("conflict_error: the Idempotency-Key is in flight or was used with another body"),
+    415: _openai("invalid_request_error: a body sent as something other than JSON"),
+    429: _openai(
+        "budget_exceeded: no room left until the window resets; x-should-retry: false keeps the SDKs from retrying",
+        {**_RETRY_AFTER, **_BUDGET_HEADERS, "x-should-retry": _header("false: a retry before Retry-After fails")},
+    ),
+    502: _openai("api_error: OpenRouter failed, refused our request or sent an unreadable answer"),
+    503: _openai("api_error: rate limited, no provider, budget_busy or a store that did not answer", _RETRY_AFTER),
+    504: _openai("api_error: the model did not answer within the request's deadline"),
 }
 
 
@@ -217,15 +259,27 @@ def _resolver() -> APIGatewayHttpResolver:
     )
     def chat(
         body: Annotated[ChatRequest, Body(media_type="application/json")],
-        idempotency_key: Annotated[
-            str | None,
-            Header(
-                alias="Idempotency-Key",
-                pattern=r"^[\x21-\x7e]{1,128}$",
-                description="a retry with the same key is answered once and charged once",
-            ),
-        ] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[ChatResponse]:
+        raise NotImplementedError  # documentation only; functions/chat/app.py serves the route
+
+    @app.post(
+        "/v1/chat/completions",
+        summary="OpenAI's Chat Completions format: an existing chatbot changes its base URL and key",
+        description=(
+            "The same service as /v1/chat (auth, budget, routing, cache, idempotency, alerts) behind OpenAI's wire "
+            "format. model: 'auto', a use case or a catalog chat model. Parameters not listed are refused with a "
+            "400 naming them. Behind API Gateway a stream arrives buffered, at once (docs/api.md)."
+        ),
+        operation_id="chatCompletions",
+        tags=["chat"],
+        responses=COMPLETIONS_RESPONSES,  # type: ignore[arg-type]
+        security=[{_TENANT_KEY: []}],
+    )
+    def chat_completions(
+        body: Annotated[CompletionsRequest, Body(media_type="application/json")],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ChatCompletion]:
         raise NotImplementedError  # documentation only; functions/chat/app.py serves the route
 
     return app

@@ -34,10 +34,14 @@ class JudgeMode(StrEnum):
 class CacheScope:
     tenant_id: str
     use_case: str
+    # Set when the chatbot sent its own system prompt or named a model: answers made under other instructions, or by
+    # another model than the one asked for, are never shared with it (a hash of both; "" for the use case's own).
+    variant: str = ""
 
     @property
     def partition(self) -> str:
-        return f"TENANT#{self.tenant_id}#UC#{self.use_case}"
+        base = f"TENANT#{self.tenant_id}#UC#{self.use_case}"
+        return f"{base}#V#{self.variant}" if self.variant else base
 
 
 @dataclass(frozen=True)

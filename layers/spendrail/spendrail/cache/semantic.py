@@ -55,16 +55,19 @@ class SemanticCache:
         self.threshold = threshold  # the embedder's default; a tenant's own `cache_threshold` wins
         self._judge = judge
 
-    def scope(self, profile: Tenant, use_case: str, prompt: str, *, has_history: bool) -> CacheScope | None:
+    def scope(
+        self, profile: Tenant, use_case: str, prompt: str, *, has_history: bool, variant: str = ""
+    ) -> CacheScope | None:
         """Where this question may be cached, or None: a use case the merchant excluded, a conversation past its
-        first question (the answer may depend on earlier turns), or a prompt carrying personal data."""
+        first question (the answer may depend on earlier turns), or a prompt carrying personal data. `variant`
+        keeps apart the answers made under a chatbot's own system prompt or model (`CacheScope.variant`)."""
         if has_history or use_case in profile.uncacheable_use_cases:
             return None
         kind = personal_data(prompt)
         if kind is not None:
             logger.info("not cached: personal data in the prompt", extra={"kind": kind})
             return None
-        return CacheScope(profile.tenant_id, use_case)
+        return CacheScope(profile.tenant_id, use_case, variant)
 
     def exact(self, scope: CacheScope, prompt: str) -> StoredAnswer | None:
         return self._unless_down(lambda: self._answers.exact(scope, prompt))

@@ -93,12 +93,14 @@ class BudgetGate:
         *,
         extra: int = 0,
         optional: int = 0,
+        preferred: str | None = None,
         fallback_message: Callable[[], str],
     ) -> Admitted:
         """Hold `extra` plus the worst case of the route the budget state calls for; wait out holds in flight.
 
         `optional` (the cache judge's worst case) is held too when it fits, but never costs a shopper the route or
-        the answer: when the hold with it does not fit, the same route is tried without it first.
+        the answer: when the hold with it does not fit, the same route is tried without it first. `preferred` is a
+        model the client named (`routing.route`).
 
         A tenant this instance saw refused as exhausted is refused from memory while the cheapest route still does
         not fit the room it saw (no DynamoDB call; a read once the memory is stale, see `chat.stopped`).
@@ -115,7 +117,7 @@ class BudgetGate:
         waiting = deadline.sooner(self._busy_wait)
         pause = _FIRST_PAUSE_SECONDS
         while True:
-            chosen = route(self._catalog, use_case, state)
+            chosen = route(self._catalog, use_case, state, preferred)
             amount = extra + optional + worst_case_nanos(self._catalog, chosen.candidates, texts, max_tokens)
             # A refusal of the optional part is not the tenant's hard stop: that is claimed without it, below.
             result = self._ledger.reserve(tenant.tenant_id, amount, hold_id=request_id, claim_stop=not optional)
@@ -124,7 +126,7 @@ class BudgetGate:
             self._last_state[tenant.tenant_id] = fresh
             if result.hold is not None:
                 self._stopped.forget(tenant.tenant_id)
-                better = self._refine(chosen, fresh, use_case, texts, max_tokens, amount - extra - optional)
+                better = self._refine(chosen, fresh, use_case, texts, max_tokens, amount - extra - optional, preferred)
                 return Admitted(better, result, result.hold, optional_held=optional > 0)
             if result.refusal is Refusal.EXHAUSTED and optional:
                 optional = 0  # the same route without the optional part before anything the shopper would notice
@@ -231,12 +233,19 @@ class BudgetGate:
         return seconds_to_day_reset(now, tz) if day_short else seconds_to_month_reset(now, tz)
 
     def _refine(
-        self, chosen: Route, fresh: BudgetState, use_case: str, texts: Sequence[str], max_tokens: int, amount: int
+        self,
+        chosen: Route,
+        fresh: BudgetState,
+        use_case: str,
+        texts: Sequence[str],
+        max_tokens: int,
+        amount: int,
+        preferred: str | None,
     ) -> Route:
         """Follow the state the reserve reported, as far as the hold already taken covers it."""
         if fresh is chosen.state or fresh is BudgetState.STOPPED:
             return chosen
-        better = route(self._catalog, use_case, fresh)
+        better = route(self._catalog, use_case, fresh, preferred)
         needed = worst_case_nanos(self._catalog, better.candidates, texts, max_tokens)
         return better if needed <= amount else chosen
 

@@ -22,7 +22,11 @@ class Question:
     prompt: str  # the shopper's latest message
     use_case: str = "support"
     max_tokens: int | None = None  # None: the use case's default
-    history: tuple[Message, ...] = ()  # earlier turns of the conversation, oldest first (no system message)
+    history: tuple[Message, ...] = ()  # earlier turns of the conversation, oldest first
+    system: str | None = None  # the chatbot's own system prompt; None: the use case's
+    # A catalog model the client asked for; None: routing picks (and still decides under pressure).
+    model: str | None = None
+    temperature: float | None = None  # passed to the model; None: its default (a cached answer ignores it)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ money is ever spent unheld. The cache write of a new answer runs beside its sett
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -35,7 +36,7 @@ from spendrail.ledger.port import BudgetLedger
 from spendrail.llm.port import Completion, CompletionRequest, LLMClient, Message
 from spendrail.money import usd_to_nanos
 from spendrail.pricing import PricingCatalog
-from spendrail.routing import use_case
+from spendrail.routing import chat_model, use_case
 from spendrail.tenants.profiles import Profiles
 
 logger = Logger(child=True)  # a child of the handler's Powertools Logger: JSON, with the request's keys
@@ -165,6 +166,7 @@ class ChatService:
                 deadline,
                 extra=embedding_hold,
                 optional=judge_hold,
+                preferred=question.model,
                 fallback_message=lambda: profile.fallback_message,
             )
         except BaseException:
@@ -232,14 +234,19 @@ class ChatService:
 
     def _prepare(self, question: Question, deadline: Deadline) -> _Call:
         wanted = use_case(self._catalog, question.use_case)
+        if question.model is not None:
+            chat_model(self._catalog, question.model)  # a model the catalog does not price is never called
         max_tokens = question.max_tokens or wanted.default_max_tokens
         if max_tokens > wanted.max_tokens_limit:
             raise InvalidInputError(f"maxTokens must be at most {wanted.max_tokens_limit} for {question.use_case!r}")
-        messages = (Message("system", wanted.system_prompt), *question.history, Message("user", question.prompt))
+        system = wanted.system_prompt if question.system is None else question.system
+        messages = (Message("system", system), *question.history, Message("user", question.prompt))
         scope = None
         if self._cache is not None:
             profile = self._profiles.of(question.tenant)
-            scope = self._cache.scope(profile, question.use_case, question.prompt, has_history=bool(question.history))
+            history = bool(question.history)
+            variant = _variant(question)
+            scope = self._cache.scope(profile, question.use_case, question.prompt, has_history=history, variant=variant)
         return _Call(question, deadline, self._monotonic(), messages, max_tokens, scope)
 
     def _generate(self, call: _Call, admitted: Admitted, embedded: EmbeddedPrompt, llm_deadline: Deadline) -> Answer:
@@ -252,6 +259,7 @@ class ChatService:
             call.max_tokens,
             question.customer_id,
             question.request_id,
+            question.temperature,
         )
         try:
             completion = self._llm.complete(request, llm_deadline)
@@ -362,3 +370,11 @@ class ChatService:
 
     def _elapsed_ms(self, call: _Call) -> int:
         return round((self._monotonic() - call.started) * 1000)
+
+
+def _variant(question: Question) -> str:
+    """The cache variant of a question asked with the chatbot's own system prompt or model ("" for neither)."""
+    if question.system is None and question.model is None:
+        return ""
+    own = f"{question.system or ''}\0{question.model or ''}".encode()
+    return hashlib.sha256(own).hexdigest()[:16]

@@ -101,6 +101,8 @@ def wire_body(request: CompletionRequest) -> dict[str, Any]:
         "max_tokens": request.max_tokens,
         "user": request.user,
     }
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
     if request.fallbacks:
         body["models"] = [request.model, *request.fallbacks]  # OpenRouter falls back server-side
     return body
@@ -202,7 +204,7 @@ class OpenRouterClient:
                 model=body["model"],
                 messages=body["messages"],
                 max_tokens=body["max_tokens"],
-                extra_body={k: body[k] for k in ("user", "models") if k in body},
+                extra_body={k: body[k] for k in ("user", "models", "temperature") if k in body},
                 extra_headers={"X-Request-Id": request.request_id},
                 timeout=deadline.remaining(),
             )

@@ -27,6 +27,7 @@ class CompletionRequest:
     max_tokens: int
     user: str
     request_id: str
+    temperature: float | None = None
 
 
 @dataclass(frozen=True)
