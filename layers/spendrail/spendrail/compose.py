@@ -42,6 +42,7 @@ from spendrail.chat.service import ChatService
 from spendrail.closing.reconcile import Reconciler, Tolerance
 from spendrail.closing.run import WindowsRun
 from spendrail.dashboard.links import DashboardLinks
+from spendrail.deadline import Deadline
 from spendrail.dynamo.call import DynamoCall
 from spendrail.embed.local import LocalEmbedder
 from spendrail.errors import SecretUnavailableError
@@ -270,7 +271,6 @@ class Components:
         persistence = DynamoDBPersistenceLayer(
             table_name=settings.idempotency_table_name, boto3_client=self.idempotency_dynamodb
         )
-        llm = self.llm
         return ChatEndpoint(
             Authenticator(self.directory, ttl_seconds=settings.auth_cache_seconds),
             self.chat_service,
@@ -278,8 +278,15 @@ class Components:
             logger=logger,
             observer=Observer(logger, metrics),
             catalog=self.catalog,
-            after_request=[llm.drain] if isinstance(llm, LoggedLLM) else [],
+            after_request=self.after_request,
         )
+
+    @property
+    def after_request(self) -> list[Callable[[Deadline], None]]:
+        """What runs after every chat request, answered or not, wherever it came from (the routes, the library):
+        Helicone's drain, when request logging is on."""
+        llm = self.llm
+        return [llm.drain] if isinstance(llm, LoggedLLM) else []
 
     # ---- alerts: the SNS topic, Slack, tenants' destinations -------------------------------------------------------
 

@@ -16,14 +16,13 @@ from aws_lambda_powertools import Logger, Metrics
 from pydantic import TypeAdapter, ValidationError
 
 from spendrail.api.errors import validation_details
-from spendrail.api.models import ChatRequest, ChatResponse, Identifier, chat_response
+from spendrail.api.models import ChatRequest, ChatResponse, Identifier, chat_response, readable_text
 from spendrail.api.observe import REFUSALS, Observer
 from spendrail.chat.question import Question
 from spendrail.chat.service import ChatService
 from spendrail.compose import Components
 from spendrail.deadline import Deadline
 from spendrail.errors import BadRequestError, InvalidInputError
-from spendrail.llm.helicone import LoggedLLM
 from spendrail.llm.port import Message
 from spendrail.policy import validate_tenant_id
 from spendrail.settings import Settings
@@ -62,9 +61,7 @@ class Guardrails:
         cls, components: Components, *, logger: Logger | None = None, metrics: Metrics | None = None
     ) -> Guardrails:
         """The chat service of `components`, with the after-request hooks the chat route runs (Helicone's drain)."""
-        llm = components.llm
-        hooks = [llm.drain] if isinstance(llm, LoggedLLM) else []
-        return cls(components.chat_service, after_request=hooks, logger=logger, metrics=metrics)
+        return cls(components.chat_service, after_request=components.after_request, logger=logger, metrics=metrics)
 
     @classmethod
     def from_env(
@@ -166,7 +163,7 @@ def _history(history: Sequence[Turn], details: list[dict[str, str]]) -> tuple[Me
     for i, turn in enumerate(history):
         message = _turn(turn)
         if message is None:
-            details.append(_field(f"history.{i}", "must be a ('user' or 'assistant', non-blank text) turn"))
+            details.append(_field(f"history.{i}", "must be a ('user' or 'assistant', non-blank readable text) turn"))
         else:
             turns.append(message)
     return tuple(turns)
@@ -180,6 +177,8 @@ def _turn(turn: object) -> Message | None:
     else:
         return None
     if role not in HISTORY_ROLES or not isinstance(content, str) or not content.strip():
+        return None
+    if readable_text(content) is not None:  # control characters, lone surrogates: as the routes refuse them
         return None
     return Message(role, content)
 
