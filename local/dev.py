@@ -384,6 +384,7 @@ Try it:
     -H 'Authorization: Bearer {stack.tenant_key}' -H 'Content-Type: application/json' \\
     -d '{{"prompt":"How do I track my order?","customerId":"cust-1"}}'
   curl -s {stack.url}/v1/admin/tenants/{config.tenant_id}/budget -H 'Authorization: Bearer {config.admin_token}'
+  An OpenAI SDK: base_url="{stack.url}/v1", api_key="{stack.tenant_key}", model="auto"
 
 Ctrl-C stops everything."""
 
