@@ -28,7 +28,7 @@ from benchmarks.summary import write_figures
 from local.tables import function_environment
 from spendrail.cache.index import encode_vector
 from spendrail.cache.model import CacheScope, StoredAnswer
-from spendrail.cache.service import FIRST_LOAD, AnswerCache
+from spendrail.cache.service import FIRST_LOAD
 
 # The chat function's environment in template.yaml (EMBEDDER local, cache on, CACHE_MAX_MEMORY_MB, ...), with what
 # deploy time would resolve replaced by local stand-ins that are never called at init.
@@ -70,14 +70,9 @@ def worker(questions: int, tenants: int, entries: int) -> dict[str, Any]:
         embedder.embedder.embed(f"Question {i}: how long does shipping to Canada take?", f"r{i}", Deadline.after(30))
     steps["embedded"] = status_mib()
     settings = module.components.settings
-    cache = AnswerCache(
+    cache = module.components.answer_cache(  # the function's own settings, over a generated table
         GeneratedStore(entries, embedder.dimensions, embedder.model),
-        dimensions=embedder.dimensions,
-        embedder=embedder.model,
-        ttl_seconds=settings.cache_ttl_seconds,
         refresh_seconds=math.inf,
-        max_entries=settings.cache_max_entries,
-        max_bytes=settings.cache_max_memory_mb * 2**20,
         executor=lambda task: task(),  # the background loads, done at once
     )
     probe = np.zeros(embedder.dimensions, dtype=np.float32)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -36,6 +36,7 @@ from spendrail.api.observe import Observer
 from spendrail.cache.dynamodb import DynamoDBCacheStore
 from spendrail.cache.judge import Judge
 from spendrail.cache.model import SIMILARITY
+from spendrail.cache.port import CacheStore
 from spendrail.cache.semantic import SemanticCache
 from spendrail.cache.service import AnswerCache
 from spendrail.chat.service import ChatService
@@ -190,15 +191,7 @@ class Components:
         # The cache only saves money: when its table stalls, give up sooner than the ledger does and answer without it.
         cache_call = DynamoCall(self.dynamodb, name="cache store", op_budget_seconds=CACHE_OP_BUDGET_SECONDS)
         embedder = self.cache_embedder
-        answers = AnswerCache(
-            DynamoDBCacheStore(self.dynamodb, settings.cache_table_name, call=cache_call),
-            dimensions=embedder.dimensions,
-            embedder=embedder.model,
-            ttl_seconds=settings.cache_ttl_seconds,
-            refresh_seconds=settings.cache_refresh_seconds,
-            max_entries=settings.cache_max_entries,
-            max_bytes=settings.cache_max_memory_mb * 2**20,
-        )
+        answers = self.answer_cache(DynamoDBCacheStore(self.dynamodb, settings.cache_table_name, call=cache_call))
         similarity = SIMILARITY[settings.embedder]
         judge = (
             Judge(self.llm, self.catalog, settings.cache_judge_model, certain=similarity.certain)
@@ -207,6 +200,23 @@ class Components:
         )
         return SemanticCache(
             answers, embedder.embedder, self.catalog, embedder.model, threshold=similarity.threshold, judge=judge
+        )
+
+    def answer_cache(self, store: CacheStore, **overrides: Any) -> AnswerCache:
+        """The answer cache on `store` with the settings' bounds and the embedder in use (benchmarks override the
+        refresh interval or the executor)."""
+        settings, embedder = self.settings, self.cache_embedder
+        return AnswerCache(
+            store,
+            **{
+                "dimensions": embedder.dimensions,
+                "embedder": embedder.model,
+                "ttl_seconds": settings.cache_ttl_seconds,
+                "refresh_seconds": settings.cache_refresh_seconds,
+                "max_entries": settings.cache_max_entries,
+                "max_bytes": settings.cache_max_memory_mb * 2**20,
+                **overrides,
+            },
         )
 
     @cached_property
