@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python -m benchmarks.cold_start [--runs 5] [--functions chat admin] [--json PATH]
 
 Each run is a fresh process with the template's environment for the function (tests/template/cfn.py), X-Ray's
-tracing off (no daemon here) and one thread per native pool, as the chat function (768 MB) has well under one vCPU.
+tracing off (no daemon here) and one thread per native pool, as the chat function (512 MB) has well under one vCPU.
 It times the imports of the handler module's dependencies (Powertools, the composition root, settings), then the rest
 of functions/<name>/app.py (the composition root's adapters, the pricing catalog; for chat the openai client and the
 local embedder's model, whose load is timed apart). Without SnapStart this is the init a cold start waits for; with
