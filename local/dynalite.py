@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import time
@@ -16,6 +17,7 @@ from botocore.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 DYNALITE = ROOT / "node_modules" / ".bin" / "dynalite"
+EXIT_WITH_PARENT = Path(__file__).resolve().parent / "exit_with_parent.cjs"
 
 
 def free_port() -> int:
@@ -58,12 +60,19 @@ def started(port: int | None = None, data_dir: Path | None = None) -> Iterator[D
     """Run dynalite on 127.0.0.1 until the block ends; yields its endpoint and process (to watch it)."""
     if not DYNALITE.exists():
         raise RuntimeError(f"{DYNALITE} is missing: run `make node_modules` (npm ci) first")
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not on the PATH: dynalite runs on Node (20 or later)")
     port = port or free_port()
-    args = [str(DYNALITE), "--host", "127.0.0.1", "--port", str(port)]
+    # Node runs dynalite with a preload that ends it when this process ends, however it ends (exit_with_parent.cjs):
+    # it watches its stdin, a pipe only this process holds.
+    args = [node, "--require", str(EXIT_WITH_PARENT), str(DYNALITE), "--host", "127.0.0.1", "--port", str(port)]
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
         args += ["--path", str(data_dir)]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603 - our own binary
+    process = subprocess.Popen(  # noqa: S603 - our own binary
+        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         _wait_listening(process, port)
         yield Dynalite(f"http://127.0.0.1:{port}", process)
@@ -74,6 +83,9 @@ def started(port: int | None = None, data_dir: Path | None = None) -> Iterator[D
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def _wait_listening(process: subprocess.Popen[bytes], port: int, timeout: float = 20.0) -> None:

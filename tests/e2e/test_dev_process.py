@@ -274,3 +274,13 @@ def test_a_dead_alerts_part_is_reported() -> None:
         assert stack.watch() == "the alert delivery thread ended"
         stack.aws.stop()
         assert stack.watch() == "the local SNS/SSM server thread ended"
+
+
+def test_a_make_dev_killed_outright_leaves_nothing_running(tmp_path: Path, dev_processes: list[Dev]) -> None:
+    """SIGKILL gives make dev no chance to stop its parts (an OOM kill, a closed CI job): each must end by itself."""
+    dev = Dev(tmp_path)
+    dev_processes.append(dev)
+    dev.wait_ready()
+    assert dev.children("dynalite"), "dynalite runs as make dev's child"
+    os.kill(dev.process.pid, signal.SIGKILL)  # the process only, not its group
+    dev.gone_within(STOP_BOUND_S)  # dynalite, the function workers: every process of the group
