@@ -7,10 +7,10 @@ request until the index is full or nothing older is left, so no request waits fo
 created since the last one, the cache table's created-index) and searches the index as it is: an answer another
 instance stored is found within about that interval (this instance's own answers at once). When the index holds
 all of the scope's entries, a due refresh is instead made by the exact lookup, on the request's path, in place of
-its GetItem (`exact`): one read does both. At most one background
-update per index is in flight. Indexes are bounded (`max_entries` each, oldest evicted first), and so are their
-number (`max_indexes`) and their memory together (`max_bytes`, the indexes' own accounting): past either, the least
-recently used indexes are dropped (never the one in use; a dropped index is loaded again on its next use).
+its GetItem (`exact`): one read does both. At most one update per index is in flight. Indexes are bounded
+(`max_entries` each, oldest evicted first), and so are their number (`max_indexes`) and their memory together
+(`max_bytes`, the indexes' own accounting): past either, the least recently used indexes are dropped (never the one
+in use; a dropped index is loaded again on its next use).
 
 In Lambda a background update runs while the request that started it is being served (mostly while it waits for
 the model) and, if not done when the answer is returned, resumes with the instance's next request.
