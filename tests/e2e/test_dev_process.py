@@ -119,12 +119,16 @@ class Dev:
         return time.monotonic() - start
 
     def wait_refusing(self, timeout: float = STOP_BOUND_S) -> None:
-        """Until the API port refuses connections."""
+        """Until the API port refuses connections.
+
+        A connect that races the listener's close is reset instead of refused (the kernel drops the half-open
+        connection with the socket): the port is going away either way.
+        """
         deadline = time.monotonic() + timeout
         while True:
             try:
                 socket.create_connection(("127.0.0.1", int(self.env["PORT"])), timeout=1).close()
-            except ConnectionRefusedError:
+            except (ConnectionRefusedError, ConnectionResetError):
                 return
             assert time.monotonic() < deadline, "the API is still listening"
             time.sleep(0.02)  # polling a port with a deadline
