@@ -26,7 +26,6 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,7 +40,7 @@ from spendrail.cache.memory import InMemoryCacheStore
 from spendrail.cache.model import CacheScope, StoredAnswer
 from spendrail.cache.semantic import SemanticCache
 from spendrail.cache.service import AnswerCache
-from spendrail.chat.overlap import Sequential, shared
+from spendrail.chat.overlap import Sequential, Workers, shared
 from spendrail.chat.question import Question
 from spendrail.chat.service import ChatService
 from spendrail.deadline import Deadline
@@ -207,7 +206,7 @@ class Measured:
 
 
 def service(
-    executor: Executor,
+    workers: Workers,
     calls: Calls,
     llm: SlowLLM,
     *,
@@ -234,7 +233,7 @@ def service(
         **more,
     )
     cache = SemanticCache(answers, SlowEmbedder(), catalog, EMBEDDING_MODEL)
-    return ChatService(ledger, llm, catalog, cache=cache, executor=executor)
+    return ChatService(ledger, llm, catalog, cache=cache, workers=workers)
 
 
 def unique_prompt(i: int) -> str:
@@ -261,9 +260,9 @@ CASES: dict[str, tuple[Callable[[int], str], str | None]] = {
 }
 
 
-def run(executor: Executor, requests: int) -> dict[str, Measured]:
+def run(workers: Workers, requests: int) -> dict[str, Measured]:
     calls, llm = Calls(), SlowLLM()
-    svc = service(executor, calls, llm)
+    svc = service(workers, calls, llm)
     timed(svc, llm, STORED, "seed", None)  # the entry both hits find; loads the index
     results: dict[str, Measured] = {}
     for name, (prompt, tier) in CASES.items():

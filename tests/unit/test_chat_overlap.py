@@ -321,7 +321,7 @@ def test_the_sequential_order_gives_the_same_money(
 ) -> None:
     answers = AnswerCache(store, dimensions=512, ttl_seconds=3600, refresh_seconds=0, max_entries=100)
     cache = SemanticCache(answers, embedder, CATALOG, FREE_MODEL)
-    service = ChatService(ledger, llm, CATALOG, cache=cache, clock=clock, executor=Sequential())
+    service = ChatService(ledger, llm, CATALOG, cache=cache, clock=clock, workers=Sequential())
     tiers = [ask(service, prompt, f"r{i}").cache_tier for i, prompt in enumerate(PROMPTS)]
     assert tiers == [None, "exact", "semantic"]
     assert embedder.threads == [threading.current_thread().name] * 2  # the exact hit's embedding never ran
@@ -352,8 +352,10 @@ def request_log() -> Iterator[io.StringIO]:
 
 
 def test_a_log_line_from_a_worker_thread_keeps_the_requests_keys(
-    service: ChatService, embedder: FreeEmbedder, request_log: io.StringIO
+    service: ChatService, store: GatedStore, embedder: FreeEmbedder, request_log: io.StringIO
 ) -> None:
+    # The exact lookup waits as DynamoDB's would: the embedding meanwhile runs on a worker.
+    store.get_gate = embedder.gate = threading.Barrier(2, timeout=WAIT)
     embedder.raise_next = UpstreamError("embedding timed out", status=504, kind="timeout")
     ask(service, "Do you ship to Canada?", "r1")
     assert embedder.threads[0] != threading.current_thread().name

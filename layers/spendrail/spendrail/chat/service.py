@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +26,7 @@ from spendrail.cache.model import CacheScope, StoredAnswer
 from spendrail.cache.semantic import EmbeddedPrompt, SemanticCache
 from spendrail.cache.service import SimilarAnswer
 from spendrail.chat.budget import Admitted, BudgetGate, utcnow
-from spendrail.chat.overlap import outcome, shared, start
+from spendrail.chat.overlap import Started, Workers, outcome, shared, start
 from spendrail.chat.question import Answer, Question
 from spendrail.deadline import Deadline
 from spendrail.errors import InvalidInputError, UpstreamError
@@ -72,7 +71,7 @@ class ChatService:
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
-        executor: Executor | None = None,
+        workers: Workers | None = None,
     ) -> None:
         self._ledger = ledger
         self._llm = llm
@@ -84,16 +83,16 @@ class ChatService:
         )
         self._llm_timeout = llm_timeout_seconds
         self._monotonic = monotonic
-        self._executor = executor if executor is not None else shared()
+        self._workers = workers if workers is not None else shared()
 
     def answer(self, question: Question, deadline: Deadline) -> Answer:
         call = self._prepare(question, deadline)
         cache, scope = self._cache, call.scope
-        early: Future[EmbeddedPrompt] | None = None
+        early: Started[EmbeddedPrompt] | None = None
         if cache is not None and scope is not None and cache.embedding_hold(question.prompt) == 0:
             # A free embedding (the local model) needs no hold: start it now, beside the exact lookup and the reserve.
             embed_deadline = deadline.sooner(self._llm_timeout, keep=SETTLE_RESERVE_SECONDS)
-            early = start(self._executor, lambda: cache.embed(question.prompt, question.request_id, embed_deadline))
+            early = start(self._workers, lambda: cache.embed(question.prompt, question.request_id, embed_deadline))
         try:
             admission = self._admit(call, deadline)
         except BaseException:
@@ -146,10 +145,10 @@ class ChatService:
         question, cache, scope = call.question, self._cache, call.scope
         embedding_hold = judge_hold = 0
         profile = self._profiles.of(question.tenant)
-        lookup: Future[StoredAnswer | None] | None = None
+        lookup: Started[StoredAnswer | None] | None = None
         if cache is not None and scope is not None:
             if cache.likely_new(scope, question.prompt):
-                lookup = start(self._executor, lambda: cache.exact(scope, question.prompt))
+                lookup = start(self._workers, lambda: cache.exact(scope, question.prompt))
             else:
                 exact = cache.exact(scope, question.prompt)
                 if exact is not None:
@@ -196,7 +195,7 @@ class ChatService:
         return self._cached(call, exact.reply, exact.model, "exact", exact.cost_nanos, snapshot)
 
     @staticmethod
-    def _looked_up(lookup: Future[StoredAnswer | None] | None, deadline: Deadline) -> StoredAnswer | None:
+    def _looked_up(lookup: Started[StoredAnswer | None] | None, deadline: Deadline) -> StoredAnswer | None:
         """The exact lookup run beside the reserve, if one was; None if it is still running at the deadline."""
         if lookup is None:
             return None
@@ -210,7 +209,7 @@ class ChatService:
 
     @staticmethod
     def _embedding(
-        cache: SemanticCache, question: Question, early: Future[EmbeddedPrompt] | None, llm_deadline: Deadline
+        cache: SemanticCache, question: Question, early: Started[EmbeddedPrompt] | None, llm_deadline: Deadline
     ) -> EmbeddedPrompt:
         """The prompt's embedding: the one started early (free), else one made now, under the hold."""
         if early is None:
@@ -271,14 +270,14 @@ class ChatService:
             raise
         answer_cost, answer_doubt = self._cost(completion, hold.amount - embedded.cost)
         cost, in_doubt = embedded.cost + answer_cost, embedded.in_doubt + answer_doubt
-        kept: Future[None] | None = None
+        kept: Started[None] | None = None
         if embedded.vector is not None and call.scope is not None and self._keepable(completion):
             cache, scope, vector = self._cache, call.scope, embedded.vector
             assert cache is not None
             # The cache write runs beside the settle: neither waits for the other. (When DynamoDB is down both
             # fail within the same wait; the entry is no money, so the settle's outcome does not gate it.)
             kept = start(
-                self._executor,
+                self._workers,
                 lambda: cache.keep(scope, question.prompt, completion.text, completion.model, answer_cost, vector),
             )
         # One write records the embedding and the answer. (If it raises, the cache write finishes on its own.)
@@ -308,7 +307,7 @@ class ChatService:
         )
 
     @staticmethod
-    def _written(kept: Future[None], deadline: Deadline) -> None:
+    def _written(kept: Started[None], deadline: Deadline) -> None:
         """Wait for the cache write, within the request's deadline; its errors are raised as before."""
         try:
             outcome(kept, deadline)
