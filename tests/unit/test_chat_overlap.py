@@ -22,7 +22,7 @@ from spendrail.cache.memory import InMemoryCacheStore
 from spendrail.cache.model import CacheScope, StoredAnswer
 from spendrail.cache.semantic import SemanticCache
 from spendrail.cache.service import AnswerCache
-from spendrail.chat.overlap import Sequential
+from spendrail.chat.overlap import Runnable, Sequential
 from spendrail.chat.question import Answer, Question
 from spendrail.chat.service import ChatService
 from spendrail.deadline import Deadline, current
@@ -175,6 +175,31 @@ def test_a_question_this_instance_holds_is_looked_up_before_any_hold(
     ledger.reserve = counted  # type: ignore[method-assign]
     hit = ask(service, "do you ship to canada", "r2")
     assert (hit.cache_tier, reserved) == ("exact", [])  # its one write is its savings
+
+
+class Recording(Sequential):
+    """No workers (each task runs when its outcome is asked for), and a count of the tasks handed over."""
+
+    def __init__(self) -> None:
+        self.handed = 0
+
+    def hand(self, started: Runnable) -> None:
+        self.handed += 1
+
+
+def test_an_exact_hit_this_instance_holds_makes_no_embedding(
+    ledger: InMemoryLedger, llm: ScriptedLLM, store: GatedStore, embedder: FreeEmbedder, clock: Clock
+) -> None:
+    workers = Recording()
+    answers = AnswerCache(store, dimensions=512, ttl_seconds=3600, refresh_seconds=0, max_entries=100)
+    cache = SemanticCache(answers, embedder, CATALOG, FREE_MODEL)
+    service = ChatService(ledger, llm, CATALOG, cache=cache, clock=clock, workers=workers)
+    ask(service, "Do you ship to Canada?", "r1")
+    handed, embedded = workers.handed, len(embedder.threads)
+    hit = ask(service, "do you ship to canada", "r2")
+    assert hit.cache_tier == "exact"
+    # Nothing handed to a worker: in Lambda one would have begun the embedding while the lookup waited on DynamoDB.
+    assert (workers.handed, len(embedder.threads)) == (handed, embedded)
 
 
 @pytest.mark.parametrize("refresh_seconds", [0, 3600], ids=["lookup-is-the-refresh", "lookup-is-a-getitem"])

@@ -76,6 +76,10 @@ class SemanticCache:
         """Whether this instance's index says the exact lookup will almost surely miss (`AnswerCache.likely_new`)."""
         return self._answers.likely_new(scope, prompt)
 
+    def holds(self, scope: CacheScope, prompt: str) -> bool:
+        """Whether this instance's index says the exact lookup will almost surely hit (`AnswerCache.holds`)."""
+        return self._answers.holds(scope, prompt)
+
     def embedding_hold(self, prompt: str) -> int:
         """The embedding's worst case, held with the answer's."""
         return self._embedding_price.cost_nanos(input_tokens_upper_bound([prompt]), 0)

@@ -136,6 +136,15 @@ class AnswerCache:
         with scoped.lock:
             return self._complete(scoped) and exact_key(prompt) not in scoped.index
 
+    def holds(self, scope: CacheScope, prompt: str) -> bool:
+        """True when this instance's index holds the question: its exact lookup almost surely hits."""
+        with self._lock:
+            scoped = self._indexes.get(scope)
+        if scoped is None:
+            return False
+        with scoped.lock:
+            return exact_key(prompt) in scoped.index
+
     def _complete(self, scoped: _Scoped) -> bool:
         """Whether the index holds every unexpired entry stored up to its last refresh (its lock held)."""
         index = scoped.index

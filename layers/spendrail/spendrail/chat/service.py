@@ -89,8 +89,14 @@ class ChatService:
         call = self._prepare(question, deadline)
         cache, scope = self._cache, call.scope
         early: Started[EmbeddedPrompt] | None = None
-        if cache is not None and scope is not None and cache.embedding_hold(question.prompt) == 0:
-            # A free embedding (the local model) needs no hold: start it now, beside the exact lookup and the reserve.
+        if (
+            cache is not None
+            and scope is not None
+            and cache.embedding_hold(question.prompt) == 0
+            and not cache.holds(scope, question.prompt)
+        ):
+            # A free embedding (the local model) needs no hold: start it now, beside the exact lookup and the reserve
+            # (not for a question this instance's index holds: its exact hit needs none, and a worker would make it).
             embed_deadline = deadline.sooner(self._llm_timeout, keep=SETTLE_RESERVE_SECONDS)
             early = start(self._workers, lambda: cache.embed(question.prompt, question.request_id, embed_deadline))
         try:
