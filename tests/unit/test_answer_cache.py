@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spendrail.cache.memory import InMemoryCacheStore
-from spendrail.cache.model import CacheScope, StoredAnswer
+from spendrail.cache.model import CacheScope, Expected, StoredAnswer
 from spendrail.cache.service import AnswerCache
 from spendrail.deadline import Deadline
 from spendrail.errors import StoreUnavailableError
@@ -155,9 +155,9 @@ def test_a_due_refresh_is_the_exact_lookup_of_a_question_the_index_does_not_hold
     store, background = InMemoryCacheStore(), Background()
     mine, theirs = make(store, clocks, background=background), make(store, clocks)
     question = "Do you ship to Canada?"
-    assert not mine.likely_new(SHOP, question)  # no index yet: nothing is known
+    assert mine.expected(SHOP, question) is Expected.UNSURE  # no index yet: nothing is known
     assert mine.similar(SHOP, "hi", vec("hi"), 0.9) is None  # loads the index: it holds all of the shop's entries
-    assert mine.likely_new(SHOP, question)
+    assert mine.expected(SHOP, question) is Expected.MISS
     clocks.ms += 10
     remember(theirs, question, "Yes, in 5-7 days.")
     clocks.mono += 5
@@ -169,7 +169,7 @@ def test_a_due_refresh_is_the_exact_lookup_of_a_question_the_index_does_not_hold
     hit = mine.similar(SHOP, question, vec(question), 0.9)
     assert hit is not None  # the refresh put it in the index
     assert (background.tasks, store.calls) == ([], calls + 1)  # and no second refresh was started
-    assert not mine.likely_new(SHOP, question)  # held now: its next lookup is a GetItem, before any hold
+    assert mine.expected(SHOP, question) is Expected.HIT  # held now: its next lookup is a GetItem, before any hold
     clocks.mono += 5
     assert mine.exact(SHOP, question) is not None
     assert store.calls == calls + 2
@@ -186,7 +186,7 @@ def test_an_index_missing_entries_never_says_a_question_is_new(clocks: Clocks) -
     full = make(store, clocks, max_entries=2)
     full.similar(SHOP, "hi", vec("hi"), 0.9)  # two of three: the oldest left out
     for cache in (loading, full):
-        assert not cache.likely_new(SHOP, "Do you ship to region 0?")
+        assert cache.expected(SHOP, "Do you ship to region 0?") is Expected.UNSURE
         clocks.mono += 5
         calls = store.calls
         assert cache.exact(SHOP, "Do you ship to region 0?") is not None  # a GetItem finds what the index lacks

@@ -30,6 +30,14 @@ class JudgeMode(StrEnum):
     ALWAYS = "always"
 
 
+class Expected(StrEnum):
+    """What this instance's index says an exact lookup will find (`AnswerCache.expected`)."""
+
+    HIT = "hit"  # the index holds the question: the lookup almost surely finds it
+    MISS = "miss"  # the index holds every entry up to its last refresh, and not this one: almost surely new
+    UNSURE = "unsure"  # no index yet, still loading, or entries were evicted
+
+
 @dataclass(frozen=True)
 class CacheScope:
     tenant_id: str

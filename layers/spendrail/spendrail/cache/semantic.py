@@ -16,7 +16,7 @@ import numpy.typing as npt
 from aws_lambda_powertools import Logger
 
 from spendrail.cache.judge import Judge
-from spendrail.cache.model import CacheScope, JudgeMode, StoredAnswer
+from spendrail.cache.model import CacheScope, Expected, JudgeMode, StoredAnswer
 from spendrail.cache.rules import personal_data, tenant_guard
 from spendrail.cache.service import AnswerCache, SimilarAnswer
 from spendrail.deadline import Deadline
@@ -72,13 +72,9 @@ class SemanticCache:
     def exact(self, scope: CacheScope, prompt: str) -> StoredAnswer | None:
         return self._unless_down(lambda: self._answers.exact(scope, prompt))
 
-    def likely_new(self, scope: CacheScope, prompt: str) -> bool:
-        """Whether this instance's index says the exact lookup will almost surely miss (`AnswerCache.likely_new`)."""
-        return self._answers.likely_new(scope, prompt)
-
-    def holds(self, scope: CacheScope, prompt: str) -> bool:
-        """Whether this instance's index says the exact lookup will almost surely hit (`AnswerCache.holds`)."""
-        return self._answers.holds(scope, prompt)
+    def expected(self, scope: CacheScope, prompt: str) -> Expected:
+        """What this instance's index says the exact lookup will find (`AnswerCache.expected`)."""
+        return self._answers.expected(scope, prompt)
 
     def embedding_hold(self, prompt: str) -> int:
         """The embedding's worst case, held with the answer's."""

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spendrail.cache.index import IndexedEntry, VectorIndex, decode_vector, encode_vector
-from spendrail.cache.model import CacheScope, StoredAnswer
+from spendrail.cache.model import CacheScope, Expected, StoredAnswer
 from spendrail.cache.port import CacheStore
 from spendrail.cache.rules import Guard, exact_key, guard_reason
 
@@ -125,25 +125,18 @@ class AnswerCache:
             return None
         return found
 
-    def likely_new(self, scope: CacheScope, prompt: str) -> bool:
-        """True when this instance's index of the scope holds every entry stored up to its last refresh and not this
-        question: the exact lookup then almost surely misses, and the reserve need not wait for it. False when the
-        index is not loaded, not complete (still loading, or entries were evicted), or holds the question."""
+    def expected(self, scope: CacheScope, prompt: str) -> Expected:
+        """What this instance's index says the exact lookup will find. HIT: it holds the question (no embedding is
+        needed). MISS: it holds every entry stored up to its last refresh and not this question, so the reserve need
+        not wait for the lookup. UNSURE: not loaded, not complete (still loading, or entries were evicted)."""
         with self._lock:
             scoped = self._indexes.get(scope)
         if scoped is None:
-            return False
+            return Expected.UNSURE
         with scoped.lock:
-            return self._complete(scoped) and exact_key(prompt) not in scoped.index
-
-    def holds(self, scope: CacheScope, prompt: str) -> bool:
-        """True when this instance's index holds the question: its exact lookup almost surely hits."""
-        with self._lock:
-            scoped = self._indexes.get(scope)
-        if scoped is None:
-            return False
-        with scoped.lock:
-            return exact_key(prompt) in scoped.index
+            if exact_key(prompt) in scoped.index:
+                return Expected.HIT
+            return Expected.MISS if self._complete(scoped) else Expected.UNSURE
 
     def _complete(self, scoped: _Scoped) -> bool:
         """Whether the index holds every unexpired entry stored up to its last refresh (its lock held)."""

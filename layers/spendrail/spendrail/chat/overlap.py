@@ -136,8 +136,3 @@ def start[T](workers: Workers, task: Callable[[], T]) -> Started[T]:
     started = Started(task)
     workers.hand(started)
     return started
-
-
-def outcome[T](started: Started[T], deadline: Deadline) -> T:
-    """`started.outcome(deadline)`."""
-    return started.outcome(deadline)

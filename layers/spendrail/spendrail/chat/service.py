@@ -22,11 +22,11 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from spendrail.alerts.port import AlertSink
-from spendrail.cache.model import CacheScope, StoredAnswer
+from spendrail.cache.model import CacheScope, Expected, StoredAnswer
 from spendrail.cache.semantic import EmbeddedPrompt, SemanticCache
 from spendrail.cache.service import SimilarAnswer
 from spendrail.chat.budget import Admitted, BudgetGate, utcnow
-from spendrail.chat.overlap import Started, Workers, outcome, shared, start
+from spendrail.chat.overlap import Started, Workers, shared, start
 from spendrail.chat.question import Answer, Question
 from spendrail.deadline import Deadline
 from spendrail.errors import InvalidInputError, UpstreamError
@@ -89,18 +89,16 @@ class ChatService:
         call = self._prepare(question, deadline)
         cache, scope = self._cache, call.scope
         early: Started[EmbeddedPrompt] | None = None
-        if (
-            cache is not None
-            and scope is not None
-            and cache.embedding_hold(question.prompt) == 0
-            and not cache.holds(scope, question.prompt)
-        ):
-            # A free embedding (the local model) needs no hold: start it now, beside the exact lookup and the reserve
-            # (not for a question this instance's index holds: its exact hit needs none, and a worker would make it).
-            embed_deadline = deadline.sooner(self._llm_timeout, keep=SETTLE_RESERVE_SECONDS)
-            early = start(self._workers, lambda: cache.embed(question.prompt, question.request_id, embed_deadline))
+        expected = Expected.UNSURE
+        if cache is not None and scope is not None:
+            expected = cache.expected(scope, question.prompt)
+            if cache.embedding_hold(question.prompt) == 0 and expected is not Expected.HIT:
+                # A free embedding (the local model) needs no hold: start it now, beside the exact lookup and the
+                # reserve (not for a question the index holds: its exact hit needs none, yet a worker would make it).
+                embed_deadline = deadline.sooner(self._llm_timeout, keep=SETTLE_RESERVE_SECONDS)
+                early = start(self._workers, lambda: cache.embed(question.prompt, question.request_id, embed_deadline))
         try:
-            admission = self._admit(call, deadline)
+            admission = self._admit(call, deadline, expected)
         except BaseException:
             if early is not None:
                 early.cancel()  # refused (or failed) before the hold: the embedding is not needed and cost nothing
@@ -136,7 +134,7 @@ class ChatService:
                 )
         return self._generate(call, admitted, embedded, llm_deadline)
 
-    def _admit(self, call: _Call, deadline: Deadline) -> Answer | tuple[Admitted, bool]:
+    def _admit(self, call: _Call, deadline: Deadline, expected: Expected) -> Answer | tuple[Admitted, bool]:
         """An exact cache hit (free, served even when the budget is stopped), else the hold for the worst case of
         the lookup and the answer, and whether the judge may be asked.
 
@@ -153,7 +151,7 @@ class ChatService:
         profile = self._profiles.of(question.tenant)
         lookup: Started[StoredAnswer | None] | None = None
         if cache is not None and scope is not None:
-            if cache.likely_new(scope, question.prompt):
+            if expected is Expected.MISS:
                 lookup = start(self._workers, lambda: cache.exact(scope, question.prompt))
             else:
                 exact = cache.exact(scope, question.prompt)
@@ -206,7 +204,7 @@ class ChatService:
         if lookup is None:
             return None
         try:
-            return outcome(lookup, deadline)
+            return lookup.outcome(deadline)
         except TimeoutError:
             if lookup.done():
                 raise
@@ -221,7 +219,7 @@ class ChatService:
         if early is None:
             return cache.embed(question.prompt, question.request_id, llm_deadline)
         try:
-            return outcome(early, llm_deadline)
+            return early.outcome(llm_deadline)
         except TimeoutError:
             if early.done():
                 raise  # the embedder itself raised it
@@ -316,7 +314,7 @@ class ChatService:
     def _written(kept: Started[None], deadline: Deadline) -> None:
         """Wait for the cache write, within the request's deadline; its errors are raised as before."""
         try:
-            outcome(kept, deadline)
+            kept.outcome(deadline)
         except TimeoutError:
             if kept.done():
                 raise
